@@ -1,0 +1,15 @@
+"""Every versioned API route, mounted under /api/v1 by app.main."""
+
+from fastapi import APIRouter
+
+from app.models.errors import ErrorResponse
+
+API_PREFIX = "/api/v1"
+
+# Every versioned operation documents the unified error body for its failures.
+api_router = APIRouter(
+    responses={
+        422: {"model": ErrorResponse, "description": "Validation error"},
+        500: {"model": ErrorResponse, "description": "Unexpected error"},
+    }
+)

@@ -1,0 +1,206 @@
+"""Calls to other services: one shared connection pool, retries, a circuit breaker per service.
+
+A target service is configured by a `<SERVICE>_URL` setting; see docs/service-calls.md.
+"""
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import stamina
+import structlog
+
+from app.core.config import Settings
+from app.core.errors import (
+    ServiceNotConfiguredError,
+    ServiceUnavailableError,
+    UpstreamUnavailableError,
+)
+from app.core.request_context import current_request
+
+logger = structlog.stdlib.get_logger(__name__)
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+# Errors raised before the request reached the server, so repeating it is always safe.
+RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+class CircuitBreaker:
+    """Opens after `failure_threshold` failures within `window_seconds`.
+
+    While open, calls fail at once. After `open_seconds` one trial call is let through:
+    success closes the breaker, failure opens it again.
+    """
+
+    def __init__(
+        self,
+        *,
+        failure_threshold: int,
+        window_seconds: float,
+        open_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.failure_threshold = failure_threshold
+        self.window_seconds = window_seconds
+        self.open_seconds = open_seconds
+        self._clock = clock
+        self._failures: deque[float] = deque()
+        self._opened_at: float | None = None
+        self._trial_running = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened_at is not None
+
+    def allow_request(self) -> bool:
+        if self._opened_at is None:
+            return True
+        if self._trial_running or self._clock() - self._opened_at < self.open_seconds:
+            return False
+        self._trial_running = True
+        return True
+
+    def release_trial(self) -> None:
+        """Forget a trial call that ended without telling whether the service recovered."""
+        self._trial_running = False
+
+    def record_success(self) -> None:
+        self._failures.clear()
+        self._opened_at = None
+        self._trial_running = False
+
+    def record_failure(self) -> None:
+        now = self._clock()
+        if self._trial_running:
+            self._trial_running = False
+            self._opened_at = now
+            return
+        self._failures.append(now)
+        while self._failures and now - self._failures[0] > self.window_seconds:
+            self._failures.popleft()
+        if len(self._failures) >= self.failure_threshold:
+            self._opened_at = now
+            self._failures.clear()
+
+
+class _RetryableStatusError(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"upstream answered {response.status_code}")
+        self.response = response
+
+
+def _is_retryable(exc: Exception) -> bool:
+    return isinstance(exc, (_RetryableStatusError, *RETRY_ERRORS))
+
+
+class ServiceClient:
+    """Sends requests to one service; used through `ServiceClients.get(name)`."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        http: httpx.AsyncClient,
+        breaker: CircuitBreaker,
+        settings: Settings,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self._http = http
+        self._breaker = breaker
+        self._settings = settings
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send one request; 502/503/504 and connection errors are retried with backoff.
+
+        Raises ServiceUnavailableError while the breaker is open, and
+        UpstreamUnavailableError when the service still fails after the retries.
+        """
+        if not self._breaker.allow_request():
+            raise ServiceUnavailableError(f"{self.name} is unavailable; try again later.")
+        headers = {**_propagated_headers(), **kwargs.pop("headers", {})}
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        try:
+            response = await self._send_with_retries(method, url, headers=headers, **kwargs)
+        except (_RetryableStatusError, httpx.TransportError) as exc:
+            self._breaker.record_failure()
+            logger.warning(
+                "upstream_failed",
+                upstream=self.name,
+                method=method,
+                path=path,
+                error=str(exc),
+                breaker_open=self._breaker.is_open,
+            )
+            raise UpstreamUnavailableError(f"{self.name} did not answer successfully.") from exc
+        except BaseException:
+            # Cancelled, or failed in our own code: the upstream's health is still unknown.
+            self._breaker.release_trial()
+            raise
+        self._breaker.record_success()
+        return response
+
+    async def _send_with_retries(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        settings = self._settings
+        async for attempt in stamina.retry_context(
+            on=_is_retryable,
+            attempts=settings.http_retry_attempts,
+            timeout=None,
+            wait_initial=settings.http_retry_backoff_seconds,
+            wait_max=settings.http_retry_backoff_max_seconds,
+            wait_jitter=settings.http_retry_backoff_seconds,
+        ):
+            with attempt:
+                response = await self._http.request(method, url, **kwargs)
+                if response.status_code in RETRY_STATUSES:
+                    raise _RetryableStatusError(response)
+                return response
+        raise AssertionError("unreachable: stamina raises after the last attempt")
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", path, **kwargs)
+
+
+def _propagated_headers() -> dict[str, str]:
+    ids = current_request.get()
+    if ids is None:
+        return {}
+    return {"X-Request-ID": ids.request_id, "X-Correlation-ID": ids.correlation_id}
+
+
+class ServiceClients:
+    """The shared pool: created once in the lifespan, closed at shutdown."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                settings.http_read_timeout_seconds,
+                connect=settings.http_connect_timeout_seconds,
+            ),
+            headers={"User-Agent": f"{settings.service_name}/{settings.service_version}"},
+        )
+        self._breakers: dict[str, CircuitBreaker] = {}
+
+    def get(self, service: str) -> ServiceClient:
+        base_url = self._settings.service_url(service)
+        if base_url is None:
+            setting = f"{service.upper().replace('-', '_')}_URL"
+            raise ServiceNotConfiguredError(f"{service} is not configured (set {setting}).")
+        breaker = self._breakers.setdefault(
+            service,
+            CircuitBreaker(
+                failure_threshold=self._settings.breaker_failure_threshold,
+                window_seconds=self._settings.breaker_window_seconds,
+                open_seconds=self._settings.breaker_open_seconds,
+            ),
+        )
+        return ServiceClient(service, base_url, self._http, breaker, self._settings)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

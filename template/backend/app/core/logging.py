@@ -1,0 +1,98 @@
+"""Structured logs: one JSON object per line, with the request's ids and no secrets."""
+
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from app.core.config import Settings
+from app.core.request_context import current_request
+
+REDACTED = "[REDACTED]"
+SENSITIVE_KEY = re.compile(
+    r"authorization|cookie|token|secret|password|passwd|api[-_]?key|dsn|jwt|credential",
+    re.IGNORECASE,
+)
+
+
+def add_request_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    ids = current_request.get()
+    if ids is not None:
+        event_dict.setdefault("request_id", ids.request_id)
+        event_dict.setdefault("correlation_id", ids.correlation_id)
+    return event_dict
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if SENSITIVE_KEY.search(str(key)) else _redact(item)
+            for key, item in value.items()
+        }
+    return value
+
+
+def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Replace the value of any field (at any depth) whose name says it holds a secret."""
+    return {
+        key: REDACTED if SENSITIVE_KEY.search(key) else _redact(value)
+        for key, value in event_dict.items()
+    }
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Route structlog and the standard library (uvicorn included) through one renderer."""
+    service_fields = {
+        "service": settings.service_name,
+        "version": settings.service_version,
+        "environment": str(settings.environment),
+    }
+
+    def add_service_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+        return {**event_dict, **service_fields}
+
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        add_request_ids,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+    ]
+    renderer: Processor
+    if settings.log_format == "json":
+        renderer = structlog.processors.JSONRenderer()
+        shared.append(structlog.processors.format_exc_info)
+    else:
+        renderer = structlog.dev.ConsoleRenderer()
+
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            add_service_fields,
+            redact_secrets,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(settings.log_level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
+    # The request middleware writes one line per request; uvicorn's access log would repeat it,
+    # and httpx's would log every outgoing call at info.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,28 @@
+"""Error reporting to Sentry, switched on by setting SENTRY_DSN."""
+
+import logging
+
+import sentry_sdk
+from sentry_sdk.integrations.logging import LoggingIntegration
+
+from app.core.config import Settings
+
+
+def init_sentry(settings: Settings) -> bool:
+    """Start the Sentry client if a DSN is configured; say whether it started."""
+    if settings.sentry_dsn is None:
+        return False
+    sentry_sdk.init(
+        dsn=settings.sentry_dsn.get_secret_value(),
+        environment=str(settings.environment),
+        release=f"{settings.service_name}@{settings.service_version}",
+        traces_sample_rate=settings.sentry_traces_sample_rate,
+        # Who the user is, request bodies and local variables (which may hold tokens)
+        # stay out of error reports.
+        data_collection={"user_info": False, "http_bodies": []},
+        include_local_variables=False,
+        # Logs become breadcrumbs, not events: an error is reported once, by the exception
+        # itself, not again by each error-level log line about it.
+        integrations=[LoggingIntegration(level=logging.INFO, event_level=None)],
+    )
+    return True

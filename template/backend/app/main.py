@@ -1,0 +1,67 @@
+"""Builds the ASGI application: `uvicorn app.main:create_app --factory`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sentry_sdk
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api.router import API_PREFIX, api_router
+from app.api.routes import health
+from app.core.config import Settings, get_settings
+from app.core.errors import EXCEPTION_HANDLERS
+from app.core.http_client import ServiceClients
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.sentry import init_sentry
+from app.services.readiness import ReadinessChecks
+
+logger = structlog.stdlib.get_logger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    sentry_enabled = init_sentry(settings)
+    app.state.service_clients = ServiceClients(settings)
+    app.state.readiness = ReadinessChecks(timeout_seconds=settings.readiness_timeout_seconds)
+    logger.info("startup", sentry=sentry_enabled)
+    try:
+        yield
+    finally:
+        logger.info("shutdown")
+        await app.state.service_clients.aclose()
+        if sentry_enabled:
+            sentry_sdk.flush(timeout=2)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    docs = not settings.is_production
+    app = FastAPI(
+        title=settings.project_name,
+        version=settings.service_version,
+        lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    app.include_router(health.router)
+    app.include_router(api_router, prefix=API_PREFIX)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "X-Correlation-ID"],
+        )
+    # Added last, so it is the outermost layer: it sees every response, CORS preflights included.
+    app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
+    return app

@@ -1,0 +1,234 @@
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.deps import ServiceClientsDep
+from app.core.config import Settings
+from app.core.errors import ServiceUnavailableError, UpstreamUnavailableError
+from app.core.http_client import CircuitBreaker, ServiceClients
+from app.core.request_context import RequestIds, current_request
+from app.main import create_app
+from tests.upstream import Upstream, unused_port
+
+pytestmark = pytest.mark.anyio
+
+
+class SettingsWithUpstream(Settings):
+    """A service that calls one other service, the way a project declares it."""
+
+    inventory_url: str | None = None
+
+
+def upstream_settings(url: str | None, **values: Any) -> SettingsWithUpstream:
+    defaults: dict[str, Any] = {
+        "http_retry_backoff_seconds": 0.001,
+        "http_retry_backoff_max_seconds": 0.001,
+        "breaker_open_seconds": 0.2,
+    }
+    return SettingsWithUpstream(_env_file=None, inventory_url=url, **(defaults | values))
+
+
+@pytest.fixture
+async def clients(upstream: Upstream) -> AsyncIterator[ServiceClients]:
+    service_clients = ServiceClients(upstream_settings(upstream.url))
+    yield service_clients
+    await service_clients.aclose()
+
+
+async def test_a_successful_call_returns_the_response(
+    clients: ServiceClients, upstream: Upstream
+) -> None:
+    response = await clients.get("inventory").get("/items/7")
+
+    assert response.status_code == 200
+    assert [request.path for request in upstream.requests] == ["/items/7"]
+    assert upstream.requests[0].headers["user-agent"].endswith("/0.1.0")
+
+
+async def test_request_ids_are_propagated(clients: ServiceClients, upstream: Upstream) -> None:
+    token = current_request.set(RequestIds(request_id="req-1", correlation_id="order-9"))
+    try:
+        await clients.get("inventory").post("/reservations", json={"item": 7})
+    finally:
+        current_request.reset(token)
+
+    headers = upstream.requests[0].headers
+    assert headers["x-request-id"] == "req-1"
+    assert headers["x-correlation-id"] == "order-9"
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+async def test_gateway_errors_are_retried(
+    clients: ServiceClients, upstream: Upstream, status: int
+) -> None:
+    upstream.statuses.extend([status, status])
+
+    response = await clients.get("inventory").get("/items")
+
+    assert response.status_code == 200
+    assert len(upstream.requests) == 3
+
+
+@pytest.mark.parametrize("status", [400, 404, 409, 500])
+async def test_other_errors_are_returned_without_retry(
+    clients: ServiceClients, upstream: Upstream, status: int
+) -> None:
+    upstream.statuses.append(status)
+
+    response = await clients.get("inventory").get("/items")
+
+    assert response.status_code == status
+    assert len(upstream.requests) == 1
+
+
+async def test_retries_are_bounded(clients: ServiceClients, upstream: Upstream) -> None:
+    upstream.statuses.extend([503] * 10)
+
+    with pytest.raises(UpstreamUnavailableError) as error:
+        await clients.get("inventory").get("/items")
+
+    assert len(upstream.requests) == 3
+    assert error.value.status_code == 503
+    assert error.value.code == "UPSTREAM_UNAVAILABLE"
+
+
+async def test_connection_errors_are_retried_then_reported() -> None:
+    clients = ServiceClients(upstream_settings(f"http://127.0.0.1:{unused_port()}"))
+    try:
+        with pytest.raises(UpstreamUnavailableError):
+            await clients.get("inventory").get("/items")
+    finally:
+        await clients.aclose()
+
+
+async def test_the_breaker_opens_fails_fast_and_recovers(upstream: Upstream) -> None:
+    clients = ServiceClients(upstream_settings(upstream.url, http_retry_attempts=1))
+    inventory = clients.get("inventory")
+    try:
+        upstream.statuses.extend([503] * 5)
+        for _ in range(5):
+            with pytest.raises(UpstreamUnavailableError):
+                await inventory.get("/items")
+
+        with pytest.raises(ServiceUnavailableError) as error:
+            await clients.get("inventory").get("/items")
+        assert error.value.code == "SERVICE_UNAVAILABLE"
+        assert len(upstream.requests) == 5
+
+        await anyio.sleep(0.25)
+        response = await inventory.get("/items")
+        assert response.status_code == 200
+        assert len(upstream.requests) == 6
+    finally:
+        await clients.aclose()
+
+
+def test_an_unconfigured_service_is_a_503_in_the_unified_shape() -> None:
+    app = create_app(upstream_settings(None))
+
+    @app.get("/api/v1/stock")
+    async def stock(clients: ServiceClientsDep) -> None:
+        await clients.get("inventory").get("/items")
+
+    with TestClient(app) as client:
+        response = client.get("/api/v1/stock")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_NOT_CONFIGURED"
+    assert "INVENTORY_URL" in response.json()["message"]
+
+
+def test_an_unavailable_upstream_is_a_503_in_the_unified_shape(upstream: Upstream) -> None:
+    upstream.statuses.extend([503] * 3)
+    app = create_app(upstream_settings(upstream.url))
+
+    @app.get("/api/v1/stock")
+    async def stock(clients: ServiceClientsDep) -> None:
+        await clients.get("inventory").get("/items")
+
+    with TestClient(app) as client:
+        response = client.get("/api/v1/stock")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "UPSTREAM_UNAVAILABLE"
+    assert response.json()["request_id"] == response.headers["X-Request-ID"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_breaker(clock: FakeClock) -> CircuitBreaker:
+    return CircuitBreaker(failure_threshold=5, window_seconds=60, open_seconds=30, clock=clock)
+
+
+def test_breaker_counts_only_failures_inside_the_window() -> None:
+    clock = FakeClock()
+    breaker = make_breaker(clock)
+    for _ in range(4):
+        breaker.record_failure()
+    clock.now += 61
+    breaker.record_failure()
+
+    for _ in range(3):
+        breaker.record_failure()
+    assert breaker.allow_request()  # four failures inside the window
+    breaker.record_failure()
+    assert not breaker.allow_request()  # the fifth opens it
+
+
+def test_breaker_lets_one_trial_through_after_it_has_been_open() -> None:
+    clock = FakeClock()
+    breaker = make_breaker(clock)
+    for _ in range(5):
+        breaker.record_failure()
+    assert not breaker.allow_request()
+
+    clock.now += 30
+    assert breaker.allow_request()
+    assert not breaker.allow_request()  # a single trial at a time
+    breaker.record_failure()
+    assert not breaker.allow_request()  # the failed trial opened it again
+
+    clock.now += 30
+    assert breaker.allow_request()
+    breaker.record_success()
+    assert breaker.allow_request()
+    assert not breaker.is_open
+
+
+async def test_a_cancelled_trial_call_does_not_keep_the_breaker_open(upstream: Upstream) -> None:
+    clients = ServiceClients(upstream_settings(upstream.url, http_retry_attempts=1))
+    inventory = clients.get("inventory")
+    try:
+        upstream.statuses.extend([503] * 5)
+        for _ in range(5):
+            with pytest.raises(UpstreamUnavailableError):
+                await inventory.get("/items")
+        await anyio.sleep(0.25)
+
+        with anyio.move_on_after(0):  # cancelled before the trial call completes
+            await inventory.get("/items")
+
+        response = await inventory.get("/items")
+        assert response.status_code == 200
+    finally:
+        await clients.aclose()
+
+
+def test_a_success_resets_the_failure_count() -> None:
+    breaker = make_breaker(FakeClock())
+    for _ in range(4):
+        breaker.record_failure()
+    breaker.record_success()
+    for _ in range(4):
+        breaker.record_failure()
+
+    assert breaker.allow_request()

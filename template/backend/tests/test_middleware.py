@@ -1,0 +1,159 @@
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from tests.conftest import LogLines, SettingsFactory
+
+
+def test_every_response_gets_a_fresh_uuid4_request_id(client: TestClient) -> None:
+    first = client.get("/healthz").headers["X-Request-ID"]
+    second = client.get("/healthz").headers["X-Request-ID"]
+
+    assert uuid.UUID(first).version == 4
+    assert first != second
+
+
+def test_an_incoming_request_id_is_not_trusted(client: TestClient) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "chosen-by-caller"})
+
+    assert response.headers["X-Request-ID"] != "chosen-by-caller"
+
+
+def test_a_valid_correlation_id_is_kept(client: TestClient) -> None:
+    response = client.get("/healthz", headers={"X-Correlation-ID": "checkout.42_retry-1"})
+
+    assert response.headers["X-Correlation-ID"] == "checkout.42_retry-1"
+
+
+@pytest.mark.parametrize(
+    "correlation_id",
+    ["x" * 129, "has space", "semi;colon", "new\\nline", "", "ünïcode"],
+    ids=["too-long", "space", "semicolon", "escaped-newline", "empty", "non-ascii"],
+)
+def test_an_invalid_correlation_id_is_replaced_by_the_request_id(
+    client: TestClient, correlation_id: str
+) -> None:
+    response = client.get("/healthz", headers={b"X-Correlation-ID": correlation_id.encode()})
+
+    assert response.headers["X-Correlation-ID"] == response.headers["X-Request-ID"]
+
+
+def test_security_headers_are_set(client: TestClient) -> None:
+    headers = client.get("/healthz").headers
+
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-XSS-Protection"] == "0"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert "Strict-Transport-Security" not in headers
+
+
+def test_the_docs_page_gets_a_csp_that_lets_it_load(client: TestClient) -> None:
+    response = client.get("/docs")
+
+    assert response.status_code == 200
+    assert "https://cdn.jsdelivr.net" in response.headers["Content-Security-Policy"]
+
+
+def test_hsts_only_in_production(make_settings: SettingsFactory) -> None:
+    app = create_app(make_settings(environment="production"))
+    with TestClient(app) as client:
+        headers = client.get("/healthz").headers
+
+    assert headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+
+
+def test_cors_preflight_is_answered_with_ids_and_headers(make_settings: SettingsFactory) -> None:
+    app = create_app(make_settings(cors_origins="https://app.example.com"))
+    with TestClient(app) as client:
+        response = client.options(
+            "/healthz",
+            headers={
+                "Origin": "https://app.example.com",
+                "Access-Control-Request-Method": "GET",
+            },
+        )
+
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert uuid.UUID(response.headers["X-Request-ID"])
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_one_log_line_per_request_at_a_level_matching_the_status(
+    app: FastAPI, client: TestClient, logs: LogLines
+) -> None:
+    @app.get("/api/v1/crash")
+    async def crash() -> None:
+        raise RuntimeError("boom")
+
+    ok = client.get("/healthz")
+    client.get("/missing")
+    client.get("/api/v1/crash")
+
+    lines = logs.events("request")
+    assert [(line["path"], line["status"], line["level"]) for line in lines] == [
+        ("/healthz", 200, "info"),
+        ("/missing", 404, "warning"),
+        ("/api/v1/crash", 500, "error"),
+    ]
+    assert lines[0]["method"] == "GET"
+    assert lines[0]["request_id"] == ok.headers["X-Request-ID"]
+    assert isinstance(lines[0]["duration_ms"], float)
+    assert "user_id" not in lines[0]
+
+
+def test_the_request_line_names_the_user_when_known(
+    app: FastAPI, client: TestClient, logs: LogLines
+) -> None:
+    @app.get("/api/v1/me")
+    async def me(request: Request) -> dict[str, str]:
+        request.state.user_id = "user_123"
+        return {}
+
+    client.get("/api/v1/me")
+
+    (line,) = logs.events("request")
+    assert line["user_id"] == "user_123"
+
+
+def test_an_unhandled_exception_becomes_a_500_without_internals(
+    app: FastAPI, client: TestClient, logs: LogLines
+) -> None:
+    @app.get("/api/v1/crash")
+    async def crash() -> None:
+        raise RuntimeError("database password is hunter2")
+
+    response = client.get("/api/v1/crash")
+
+    assert response.status_code == 500
+    body = response.json()
+    assert body == {
+        "error": "Internal Server Error",
+        "message": "An unexpected error occurred.",
+        "code": "INTERNAL_ERROR",
+        "request_id": response.headers["X-Request-ID"],
+    }
+    assert "hunter2" not in response.text
+    (crash_line,) = logs.events("unhandled_exception")
+    assert "RuntimeError" in crash_line["exception"]
+
+
+def test_a_crash_after_the_response_started_is_re_raised(app: FastAPI) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"first chunk"
+        raise RuntimeError("mid-stream")
+
+    @app.get("/api/v1/stream")
+    async def stream() -> StreamingResponse:
+        return StreamingResponse(chunks())
+
+    with TestClient(app) as client, pytest.raises(RuntimeError, match="mid-stream"):
+        client.get("/api/v1/stream")

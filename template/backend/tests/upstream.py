@@ -1,0 +1,80 @@
+"""A real HTTP server on 127.0.0.1 that plays another service (or Sentry) in tests."""
+
+import gzip
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Upstream:
+    """Answers every request with the next queued status (200 once the queue is empty)."""
+
+    def __init__(self) -> None:
+        self.statuses: deque[int] = deque()
+        self.requests: list[ReceivedRequest] = []
+        self.port = 0
+        routes = [Route("/{path:path}", self._answer, methods=["GET", "POST", "PUT", "DELETE"])]
+        self.asgi = Starlette(routes=routes)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _answer(self, request: Request) -> JSONResponse:
+        body = await request.body()
+        if request.headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        self.requests.append(
+            ReceivedRequest(request.method, request.url.path, dict(request.headers), body)
+        )
+        status = self.statuses.popleft() if self.statuses else 200
+        return JSONResponse({"status": status}, status_code=status)
+
+    @classmethod
+    @contextmanager
+    def serve(cls) -> Iterator["Upstream"]:
+        upstream = cls()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        upstream.port = sock.getsockname()[1]
+        config = uvicorn.Config(upstream.asgi, log_config=None, lifespan="off", access_log=False)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test upstream did not start within 5 s")
+            time.sleep(0.01)
+        try:
+            yield upstream
+        finally:
+            server.should_exit = True
+            thread.join(timeout=5)
+            sock.close()
+
+
+def unused_port() -> int:
+    """A port nothing listens on, for connection-refused cases."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

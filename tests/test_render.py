@@ -1,0 +1,86 @@
+"""Static tier: every answer combination renders a complete, clean tree (fast, no installs)."""
+
+import re
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import Render
+
+PLATFORMS = ["none", "railway", "cloud-run", "fly", "alibaba", "ssh"]
+COMBINATIONS = [
+    pytest.param(
+        {
+            "deploy_platform": platform,
+            "include_gateway": gateway,
+            "include_frontend": frontend,
+            "python_version": "3.12" if index % 2 else "3.13",
+        },
+        id=f"static-{platform}{'-gateway' if gateway else ''}{'-frontend' if frontend else ''}",
+    )
+    for index, (platform, gateway, frontend) in enumerate(
+        product(PLATFORMS, [False, True], [False, True])
+    )
+]
+LEFTOVER_TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\.jinja\b")
+ALWAYS_PRESENT = [
+    ".copier-answers.yml",
+    ".env",
+    ".env.example",
+    ".gitignore",
+    "Makefile",
+    "README.md",
+    "backend/.python-version",
+    "backend/pyproject.toml",
+    "backend/uv.lock",
+    "backend/app/main.py",
+    "backend/app/core/config.py",
+    "backend/tests/conftest.py",
+    "docs/architecture.md",
+    "docs/api-conventions.md",
+    "docs/configuration.md",
+    "docs/service-calls.md",
+]
+
+
+def rendered_files(project: Path) -> list[Path]:
+    return [path for path in project.rglob("*") if path.is_file()]
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_every_combination_renders_completely(
+    render_project: Render, answers: dict[str, Any]
+) -> None:
+    project = render_project(**answers)
+
+    for relative in ALWAYS_PRESENT:
+        assert (project / relative).is_file(), f"{relative} is missing"
+    leftovers = [
+        f"{path.relative_to(project)}: {match.group()!r}"
+        for path in rendered_files(project)
+        for match in [LEFTOVER_TEMPLATE_SYNTAX.search(path.read_text() + path.name)]
+        if match
+    ]
+    assert leftovers == []
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert {key: recorded[key] for key in answers} == answers
+    version = answers["python_version"]
+    assert (project / "backend" / ".python-version").read_text().strip() == version
+    pyproject = (project / "backend" / "pyproject.toml").read_text()
+    assert f'requires-python = ">={version}"' in pyproject
+    assert f'target-version = "py{version.replace(".", "")}"' in pyproject
+    lock = (project / "backend" / "uv.lock").read_text()
+    assert f'requires-python = ">={version}"' in lock
+    assert not (project / "frontend").exists() or answers["include_frontend"]
+
+
+def test_the_env_file_is_not_committed_but_its_example_is(render_project: Render) -> None:
+    project = render_project()
+
+    ignored = (project / ".gitignore").read_text().splitlines()
+    assert ".env" in ignored
+    assert ".env.example" not in ignored
+    assert (project / ".env").read_text() == (project / ".env.example").read_text()
