@@ -1,8 +1,10 @@
 """The questions: defaults, derived values, and answers that must be refused."""
 
+import ast
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +153,15 @@ def test_the_command_line_refuses_a_bad_answer_and_writes_nothing(tmp_path: Path
     assert result.returncode != 0
     assert 'project_slug "Bad Slug" is not allowed' in result.stderr
     assert not destination.exists()
+
+
+def test_free_text_answers_cannot_break_the_files_they_land_in(render_project: Render) -> None:
+    tricky = 'Says "hi" \\ to Zoë\'s <team> & {friends}'
+    project = render_project(project_name=tricky, description=tricky, author_name=tricky)
+
+    pyproject = tomllib.loads((project / "backend" / "pyproject.toml").read_text())
+    assert pyproject["project"]["description"] == tricky
+    assert pyproject["project"]["authors"][0]["name"] == tricky
+    config = (project / "backend" / "app" / "core" / "config.py").read_text()
+    project_name_line = next(line for line in config.splitlines() if "project_name:" in line)
+    assert ast.literal_eval(project_name_line.split("=", 1)[1].strip()) == tricky

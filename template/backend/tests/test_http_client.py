@@ -2,6 +2,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -126,15 +127,20 @@ async def test_the_breaker_opens_fails_fast_and_recovers(upstream: Upstream) -> 
         await clients.aclose()
 
 
-def test_an_unconfigured_service_is_a_503_in_the_unified_shape() -> None:
-    app = create_app(upstream_settings(None))
+def call_inventory_through_the_api(settings: Settings) -> httpx2.Response:
+    """Serve one route that calls the inventory service, and request it."""
+    app = create_app(settings)
 
     @app.get("/api/v1/stock")
     async def stock(clients: ServiceClientsDep) -> None:
         await clients.get("inventory").get("/items")
 
     with TestClient(app) as client:
-        response = client.get("/api/v1/stock")
+        return client.get("/api/v1/stock")
+
+
+def test_an_unconfigured_service_is_a_503_in_the_unified_shape() -> None:
+    response = call_inventory_through_the_api(upstream_settings(None))
 
     assert response.status_code == 503
     assert response.json()["code"] == "SERVICE_NOT_CONFIGURED"
@@ -143,14 +149,8 @@ def test_an_unconfigured_service_is_a_503_in_the_unified_shape() -> None:
 
 def test_an_unavailable_upstream_is_a_503_in_the_unified_shape(upstream: Upstream) -> None:
     upstream.statuses.extend([503] * 3)
-    app = create_app(upstream_settings(upstream.url))
 
-    @app.get("/api/v1/stock")
-    async def stock(clients: ServiceClientsDep) -> None:
-        await clients.get("inventory").get("/items")
-
-    with TestClient(app) as client:
-        response = client.get("/api/v1/stock")
+    response = call_inventory_through_the_api(upstream_settings(upstream.url))
 
     assert response.status_code == 503
     assert response.json()["code"] == "UPSTREAM_UNAVAILABLE"
