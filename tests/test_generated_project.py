@@ -34,6 +34,33 @@ def test_make_check_passes_offline_and_the_code_is_already_formatted(
     assert run("git", "status", "--porcelain", cwd=project) == ""
 
 
+def test_a_missing_postgrest_fails_with_the_command_that_installs_it(
+    render_project: Render,
+) -> None:
+    """Never a silent skip; then the documented command installs a PostgREST that works."""
+    require("npm")
+    project = render_project()
+    run("make", "setup", cwd=project)
+    without_postgrest = user_environment()
+    without_postgrest.pop("POSTGREST_BIN", None)
+    readiness_tests = ["uv", "run", "--locked", "pytest", "tests/integration/test_readiness.py"]
+
+    failed = subprocess.run(  # noqa: S603
+        readiness_tests,
+        cwd=project / "backend",
+        env=without_postgrest,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert failed.returncode != 0
+    assert "PostgREST was not found. Run `make test-servers`" in failed.stdout
+
+    run("make", "test-servers", cwd=project, env=without_postgrest)
+    output = run(*readiness_tests, cwd=project / "backend", env=without_postgrest)
+    assert "2 passed" in output
+
+
 def test_make_dev_serves_the_api(render_project: Render) -> None:
     require("uv")
     project = render_project()

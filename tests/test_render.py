@@ -1,6 +1,7 @@
 """Static tier: every answer combination renders a complete, clean tree (fast, no installs)."""
 
 import re
+import tomllib
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,13 @@ ALWAYS_PRESENT = [
     "docs/api-conventions.md",
     "docs/configuration.md",
     "docs/service-calls.md",
+    "docs/auth.md",
+    "docs/entities-api.md",
+    "docs/adding-a-resource.md",
+    "backend/scripts/local_auth.py",
+    "backend/tests/integration/supabase_stand_ins.sql",
+    "supabase/config.toml",
+    "supabase/migrations/20250101000000_create_entities.sql",
 ]
 
 
@@ -75,6 +83,22 @@ def test_every_combination_renders_completely(
     lock = (project / "backend" / "uv.lock").read_text()
     assert f'requires-python = ">={version}"' in lock
     assert not (project / "frontend").exists() or answers["include_frontend"]
+
+
+def test_the_supabase_project_is_named_after_the_slug(render_project: Render) -> None:
+    project = render_project(project_slug="billing-api")
+
+    config = tomllib.loads((project / "supabase" / "config.toml").read_text())
+    assert config["project_id"] == "billing-api"
+    assert config["auth"]["third_party"]["clerk"]["enabled"] is False
+    assert config["auth"]["signing_keys_path"] == "./signing_keys.json"
+
+
+def test_local_secrets_and_tools_are_git_ignored(render_project: Render) -> None:
+    ignored = (render_project() / ".gitignore").read_text().splitlines()
+
+    for entry in [".env", ".local-auth/", "supabase/signing_keys.json", ".tools/"]:
+        assert entry in ignored
 
 
 def test_the_env_file_is_not_committed_but_its_example_is(render_project: Render) -> None:

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import sentry_sdk
 import structlog
@@ -10,12 +11,14 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.router import API_PREFIX, api_router
 from app.api.routes import health
+from app.core.auth import ClerkAuthenticator
 from app.core.config import Settings, get_settings
 from app.core.errors import EXCEPTION_HANDLERS
-from app.core.http_client import ServiceClients
+from app.core.http_client import ServiceClients, create_http_client
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.sentry import init_sentry
+from app.core.supabase import check_supabase, create_supabase
 from app.services.readiness import ReadinessChecks
 
 logger = structlog.stdlib.get_logger(__name__)
@@ -25,14 +28,18 @@ logger = structlog.stdlib.get_logger(__name__)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     sentry_enabled = init_sentry(settings)
-    app.state.service_clients = ServiceClients(settings)
+    http = create_http_client(settings)
+    app.state.service_clients = ServiceClients(settings, http)
+    app.state.supabase = await create_supabase(settings, http)
+    app.state.authenticator = ClerkAuthenticator(settings)
     app.state.readiness = ReadinessChecks(timeout_seconds=settings.readiness_timeout_seconds)
+    app.state.readiness.register("supabase", partial(check_supabase, http, settings))
     logger.info("startup", sentry=sentry_enabled)
     try:
         yield
     finally:
         logger.info("shutdown")
-        await app.state.service_clients.aclose()
+        await http.aclose()
         if sentry_enabled:
             sentry_sdk.flush(timeout=2)
 

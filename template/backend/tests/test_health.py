@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.services.readiness import ReadinessChecks
-from tests.conftest import SettingsFactory
+from tests.conftest import DEPLOYED, SettingsFactory
 
 
 def test_healthz_checks_nothing_and_answers_ok(client: TestClient) -> None:
@@ -29,7 +29,20 @@ def test_version_reports_the_build(make_settings: SettingsFactory) -> None:
     }
 
 
-def test_readyz_is_ready_with_no_checks(client: TestClient) -> None:
+def test_supabase_is_checked_for_readiness(app: FastAPI, client: TestClient) -> None:
+    """Whether it passes is shown against a real PostgREST in tests/integration."""
+    assert readiness(app).names == ["supabase"]
+
+
+def fresh_readiness(app: FastAPI) -> ReadinessChecks:
+    """Replace the registered checks, to test the mechanism with checks of our own."""
+    app.state.readiness = ReadinessChecks(app.state.settings.readiness_timeout_seconds)
+    return readiness(app)
+
+
+def test_readyz_is_ready_with_no_checks(app: FastAPI, client: TestClient) -> None:
+    fresh_readiness(app)
+
     response = client.get("/readyz")
 
     assert response.status_code == 200
@@ -54,8 +67,9 @@ def readiness(app: FastAPI) -> ReadinessChecks:
 
 
 def test_readyz_runs_every_registered_check(app: FastAPI, client: TestClient) -> None:
-    readiness(app).register("database", passes)
-    readiness(app).register("cache", passes)
+    checks = fresh_readiness(app)
+    checks.register("database", passes)
+    checks.register("cache", passes)
 
     response = client.get("/readyz")
 
@@ -66,9 +80,10 @@ def test_readyz_runs_every_registered_check(app: FastAPI, client: TestClient) ->
 def test_readyz_is_503_when_a_check_fails_or_times_out(make_settings: SettingsFactory) -> None:
     app = create_app(make_settings(readiness_timeout_seconds=0.05))
     with TestClient(app) as client:
-        readiness(app).register("database", passes)
-        readiness(app).register("queue", fails)
-        readiness(app).register("cache", hangs)
+        checks = fresh_readiness(app)
+        checks.register("database", passes)
+        checks.register("queue", fails)
+        checks.register("cache", hangs)
         response = client.get("/readyz")
 
     assert response.status_code == 503
@@ -85,6 +100,6 @@ def test_docs_are_served_outside_production(client: TestClient) -> None:
 
 
 def test_docs_are_hidden_in_production(make_settings: SettingsFactory) -> None:
-    with TestClient(create_app(make_settings(environment="production"))) as client:
+    with TestClient(create_app(make_settings(environment="production", **DEPLOYED))) as client:
         assert client.get("/openapi.json").status_code == 404
         assert client.get("/docs").status_code == 404

@@ -1,4 +1,5 @@
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -9,7 +10,7 @@ from fastapi.testclient import TestClient
 from app.api.deps import ServiceClientsDep
 from app.core.config import Settings
 from app.core.errors import ServiceUnavailableError, UpstreamUnavailableError
-from app.core.http_client import CircuitBreaker, ServiceClients
+from app.core.http_client import CircuitBreaker, ServiceClients, create_http_client
 from app.core.request_context import RequestIds, current_request
 from app.main import create_app
 from tests.upstream import Upstream, unused_port
@@ -32,11 +33,17 @@ def upstream_settings(url: str | None, **values: Any) -> SettingsWithUpstream:
     return SettingsWithUpstream(_env_file=None, inventory_url=url, **(defaults | values))
 
 
+@asynccontextmanager
+async def service_clients(settings: Settings) -> AsyncIterator[ServiceClients]:
+    """Clients over a pool of their own, closed afterwards (in the app, the lifespan does it)."""
+    async with create_http_client(settings) as http:
+        yield ServiceClients(settings, http)
+
+
 @pytest.fixture
 async def clients(upstream: Upstream) -> AsyncIterator[ServiceClients]:
-    service_clients = ServiceClients(upstream_settings(upstream.url))
-    yield service_clients
-    await service_clients.aclose()
+    async with service_clients(upstream_settings(upstream.url)) as created:
+        yield created
 
 
 async def test_a_successful_call_returns_the_response(
@@ -97,18 +104,15 @@ async def test_retries_are_bounded(clients: ServiceClients, upstream: Upstream) 
 
 
 async def test_connection_errors_are_retried_then_reported() -> None:
-    clients = ServiceClients(upstream_settings(f"http://127.0.0.1:{unused_port()}"))
-    try:
+    async with service_clients(upstream_settings(f"http://127.0.0.1:{unused_port()}")) as clients:
         with pytest.raises(UpstreamUnavailableError):
             await clients.get("inventory").get("/items")
-    finally:
-        await clients.aclose()
 
 
 async def test_the_breaker_opens_fails_fast_and_recovers(upstream: Upstream) -> None:
-    clients = ServiceClients(upstream_settings(upstream.url, http_retry_attempts=1))
-    inventory = clients.get("inventory")
-    try:
+    settings = upstream_settings(upstream.url, http_retry_attempts=1)
+    async with service_clients(settings) as clients:
+        inventory = clients.get("inventory")
         upstream.statuses.extend([503] * 5)
         for _ in range(5):
             with pytest.raises(UpstreamUnavailableError):
@@ -123,8 +127,6 @@ async def test_the_breaker_opens_fails_fast_and_recovers(upstream: Upstream) -> 
         response = await inventory.get("/items")
         assert response.status_code == 200
         assert len(upstream.requests) == 6
-    finally:
-        await clients.aclose()
 
 
 def call_inventory_through_the_api(settings: Settings) -> httpx2.Response:
@@ -205,9 +207,9 @@ def test_breaker_lets_one_trial_through_after_it_has_been_open() -> None:
 
 
 async def test_a_cancelled_trial_call_does_not_keep_the_breaker_open(upstream: Upstream) -> None:
-    clients = ServiceClients(upstream_settings(upstream.url, http_retry_attempts=1))
-    inventory = clients.get("inventory")
-    try:
+    settings = upstream_settings(upstream.url, http_retry_attempts=1)
+    async with service_clients(settings) as clients:
+        inventory = clients.get("inventory")
         upstream.statuses.extend([503] * 5)
         for _ in range(5):
             with pytest.raises(UpstreamUnavailableError):
@@ -219,8 +221,6 @@ async def test_a_cancelled_trial_call_does_not_keep_the_breaker_open(upstream: U
 
         response = await inventory.get("/items")
         assert response.status_code == 200
-    finally:
-        await clients.aclose()
 
 
 def test_a_success_resets_the_failure_count() -> None:

@@ -7,12 +7,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.core.logging import REDACTED, configure_logging
-from tests.conftest import LogLines, SettingsFactory
+from tests.conftest import DEPLOYED, LogLines, SettingsFactory
 
 
 def test_every_line_is_json_with_the_base_fields(make_settings: SettingsFactory) -> None:
     stream = io.StringIO()
-    settings = make_settings(environment="staging")
+    settings = make_settings(environment="staging", **DEPLOYED)
     configure_logging(settings, stream=stream)
 
     structlog.stdlib.get_logger("test").info("something_happened", answer=42)

@@ -7,7 +7,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from tests.conftest import LogLines, SettingsFactory
+from tests.conftest import DEPLOYED, LogLines, SettingsFactory
 
 
 def test_every_response_gets_a_fresh_uuid4_request_id(client: TestClient) -> None:
@@ -63,7 +63,7 @@ def test_the_docs_page_gets_a_csp_that_lets_it_load(client: TestClient) -> None:
 
 
 def test_hsts_only_in_production(make_settings: SettingsFactory) -> None:
-    app = create_app(make_settings(environment="production"))
+    app = create_app(make_settings(environment="production", **DEPLOYED))
     with TestClient(app) as client:
         headers = client.get("/healthz").headers
 

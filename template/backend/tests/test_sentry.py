@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.core.sentry import init_sentry
 from app.main import create_app
-from tests.conftest import SettingsFactory
+from tests.conftest import DEPLOYED, SettingsFactory
 from tests.upstream import Upstream
 
 
@@ -28,7 +28,9 @@ def test_an_unhandled_exception_is_reported_and_flushed_at_shutdown(
     make_settings: SettingsFactory, upstream: Upstream
 ) -> None:
     settings = make_settings(
-        environment="staging", sentry_dsn=f"http://public@127.0.0.1:{upstream.port}/1"
+        environment="staging",
+        sentry_dsn=f"http://public@127.0.0.1:{upstream.port}/1",
+        **DEPLOYED,
     )
     app: FastAPI = create_app(settings)
 

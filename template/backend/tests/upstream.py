@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 
 @dataclass(frozen=True)
@@ -52,24 +53,31 @@ class Upstream:
     @contextmanager
     def serve(cls) -> Iterator["Upstream"]:
         upstream = cls()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        upstream.port = sock.getsockname()[1]
-        config = uvicorn.Config(upstream.asgi, log_config=None, lifespan="off", access_log=False)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 5
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the test upstream did not start within 5 s")
-            time.sleep(0.01)
-        try:
+        with serve_asgi(upstream.asgi) as port:
+            upstream.port = port
             yield upstream
-        finally:
-            server.should_exit = True
-            thread.join(timeout=5)
-            sock.close()
+
+
+@contextmanager
+def serve_asgi(app: ASGIApp) -> Iterator[int]:
+    """Serve an ASGI app with uvicorn on a free 127.0.0.1 port, in a thread; yield the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_config=None, lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start within 5 s")
+        time.sleep(0.01)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
 
 
 def unused_port() -> int:

@@ -2,10 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from supabase import AsyncClient
 
+from app.core.auth import ClerkAuthenticator, Principal
 from app.core.config import Settings
 from app.core.http_client import ServiceClients
+from app.core.supabase import as_user
+from app.services.entities import EntityService
 from app.services.readiness import ReadinessChecks
 
 
@@ -24,6 +29,36 @@ def get_service_clients(request: Request) -> ServiceClients:
     return clients
 
 
+def get_supabase(request: Request) -> AsyncClient:
+    supabase: AsyncClient = request.app.state.supabase
+    return supabase
+
+
+# Declares the scheme in the OpenAPI document (the docs' "Authorize" button); the raw header
+# is still read below, so that a missing and a malformed header get different error codes.
+bearer_scheme = HTTPBearer(auto_error=False, description="A Clerk session token")
+
+
+async def get_principal(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> Principal:
+    authenticator: ClerkAuthenticator = request.app.state.authenticator
+    principal = await authenticator.authenticate(request.headers.get("Authorization"))
+    # Read by the request middleware for its log line.
+    request.state.user_id = principal.user_id
+    return principal
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReadinessDep = Annotated[ReadinessChecks, Depends(get_readiness_checks)]
 ServiceClientsDep = Annotated[ServiceClients, Depends(get_service_clients)]
+SupabaseDep = Annotated[AsyncClient, Depends(get_supabase)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_entity_service(supabase: SupabaseDep, principal: PrincipalDep) -> EntityService:
+    return EntityService(as_user(supabase, principal.access_token), owner_id=principal.user_id)
+
+
+EntityServiceDep = Annotated[EntityService, Depends(get_entity_service)]

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.api.routes import entities
 from app.models.errors import ErrorResponse
 
 API_PREFIX = "/api/v1"
@@ -13,3 +14,4 @@ api_router = APIRouter(
         500: {"model": ErrorResponse, "description": "Unexpected error"},
     }
 )
+api_router.include_router(entities.router)

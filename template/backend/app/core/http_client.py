@@ -173,18 +173,23 @@ def _propagated_headers() -> dict[str, str]:
     return {"X-Request-ID": ids.request_id, "X-Correlation-ID": ids.correlation_id}
 
 
-class ServiceClients:
-    """The shared pool: created once in the lifespan, closed at shutdown."""
+def create_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The process-wide connection pool, shared by service calls and Supabase."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            settings.http_read_timeout_seconds,
+            connect=settings.http_connect_timeout_seconds,
+        ),
+        headers={"User-Agent": f"{settings.service_name}/{settings.service_version}"},
+    )
 
-    def __init__(self, settings: Settings) -> None:
+
+class ServiceClients:
+    """Clients for other services, over the shared pool (which the lifespan owns and closes)."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self._settings = settings
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                settings.http_read_timeout_seconds,
-                connect=settings.http_connect_timeout_seconds,
-            ),
-            headers={"User-Agent": f"{settings.service_name}/{settings.service_version}"},
-        )
+        self._http = http
         self._breakers: dict[str, CircuitBreaker] = {}
 
     def get(self, service: str) -> ServiceClient:
@@ -201,6 +206,3 @@ class ServiceClients:
             ),
         )
         return ServiceClient(service, base_url, self._http, breaker, self._settings)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()

@@ -94,5 +94,5 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     # The request middleware writes one line per request; uvicorn's access log would repeat it,
     # and httpx's would log every outgoing call at info.
     logging.getLogger("uvicorn.access").disabled = True
-    for name in ("httpx", "httpcore"):
+    for name in ("httpx", "httpx2", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)

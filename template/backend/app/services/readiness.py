@@ -19,12 +19,16 @@ class ReadinessChecks:
         self.timeout_seconds = timeout_seconds
         self._checks: dict[str, Check] = {}
 
+    @property
+    def names(self) -> list[str]:
+        return list(self._checks)
+
     def register(self, name: str, check: Check) -> None:
         self._checks[name] = check
 
     async def run(self) -> dict[str, CheckResult]:
         """Run every check at once, each bounded by the timeout."""
-        names = list(self._checks)
+        names = self.names
         results = await asyncio.gather(*(self._run_one(name) for name in names))
         return dict(zip(names, results, strict=True))
 

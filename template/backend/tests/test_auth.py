@@ -1,0 +1,231 @@
+"""Clerk session tokens, verified through the real Clerk SDK with keys and tokens made here."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+
+import anyio
+import jwt
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.api.deps import PrincipalDep
+from app.core.auth import AuthenticationError, ClerkAuthenticator, Principal
+from app.core.local_auth import LocalKeyPair
+from app.core.logging import configure_logging
+from app.main import create_app
+from tests.conftest import LogLines, SettingsFactory
+
+APP_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture(scope="module")
+def keys() -> LocalKeyPair:
+    return LocalKeyPair.generate(key_id="ins_test")
+
+
+@pytest.fixture
+def auth_app(make_settings: SettingsFactory, keys: LocalKeyPair) -> FastAPI:
+    settings = make_settings(clerk_jwt_key=keys.public_pem(), clerk_authorized_parties=APP_ORIGIN)
+    app = create_app(settings)
+
+    @app.get("/api/v1/whoami")
+    async def whoami(principal: PrincipalDep) -> dict[str, object]:
+        return {
+            "user_id": principal.user_id,
+            "session_id": principal.session_id,
+            "org_id": principal.org_id,
+            "org_role": principal.org_role,
+            "org_slug": principal.org_slug,
+        }
+
+    return app
+
+
+@pytest.fixture
+def auth_client(auth_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(auth_app) as client:
+        yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_valid_session_token_identifies_the_user(auth_app: FastAPI, keys: LocalKeyPair) -> None:
+    logs = LogLines()
+    configure_logging(auth_app.state.settings, stream=logs.stream)
+    with TestClient(auth_app) as client:
+        response = client.get(
+            "/api/v1/whoami",
+            headers=bearer(keys.session_token("user_a", authorized_party=APP_ORIGIN)),
+        )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user_id"] == "user_a"
+    assert body["session_id"].startswith("sess_")
+    assert body["org_id"] is None
+    (line,) = logs.events("request")
+    assert line["user_id"] == "user_a"
+
+
+def test_an_active_organisation_is_part_of_the_principal(
+    auth_client: TestClient, keys: LocalKeyPair
+) -> None:
+    token = keys.session_token(
+        "user_a", authorized_party=APP_ORIGIN, org={"id": "org_1", "rol": "admin", "slg": "acme"}
+    )
+
+    body = auth_client.get("/api/v1/whoami", headers=bearer(token)).json()
+
+    assert (body["org_id"], body["org_role"], body["org_slug"]) == ("org_1", "admin", "acme")
+
+
+def tampered(token: str) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = "user_admin"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+def unsigned(claims: dict[str, object]) -> str:
+    header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{body}."
+
+
+def rejected_tokens(keys: LocalKeyPair) -> dict[str, tuple[dict[str, str], str]]:
+    """Each case: the headers sent, and the error code expected."""
+    now = int(time.time())
+    valid = keys.session_token("user_a", authorized_party=APP_ORIGIN)
+    claims = jwt.decode(valid, options={"verify_signature": False})
+    public_pem = keys.public_pem(marked=False)
+    return {
+        "expired": (
+            bearer(keys.session_token("user_a", authorized_party=APP_ORIGIN, exp=now - 60)),
+            "AUTH_EXPIRED_TOKEN",
+        ),
+        "not-yet-valid": (
+            bearer(keys.session_token("user_a", authorized_party=APP_ORIGIN, nbf=now + 600)),
+            "AUTH_INVALID_TOKEN",
+        ),
+        "wrong-key": (
+            bearer(LocalKeyPair.generate().session_token("user_a", authorized_party=APP_ORIGIN)),
+            "AUTH_INVALID_TOKEN",
+        ),
+        "tampered": (bearer(tampered(valid)), "AUTH_INVALID_TOKEN"),
+        "wrong-azp": (
+            bearer(keys.session_token("user_a", authorized_party="https://evil.example.com")),
+            "AUTH_INVALID_TOKEN",
+        ),
+        "alg-none": (bearer(unsigned(claims)), "AUTH_INVALID_TOKEN"),
+        "hs256-with-public-key": (
+            bearer(_hs256(claims, public_pem)),
+            "AUTH_INVALID_TOKEN",
+        ),
+        "garbage": (bearer("not.a.token"), "AUTH_INVALID_TOKEN"),
+        "api-key-token": (bearer("ak_live_0123456789"), "AUTH_INVALID_TOKEN"),
+        "basic-scheme": ({"Authorization": "Basic dXNlcjpwYXNz"}, "AUTH_INVALID_TOKEN"),
+        "empty-bearer": ({"Authorization": "Bearer "}, "AUTH_MISSING_TOKEN"),
+        "missing-header": ({}, "AUTH_MISSING_TOKEN"),
+        "session-cookie-only": ({"Cookie": f"__session={valid}"}, "AUTH_MISSING_TOKEN"),
+    }
+
+
+def _hs256(claims: dict[str, object], secret: str) -> str:
+    """An HMAC token keyed with the public PEM: the classic algorithm-confusion attack."""
+    header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT","kid":"ins_test"}')
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode())
+    signing_input = header.rstrip(b"=") + b"." + body.rstrip(b"=")
+    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()
+
+
+CASES = [
+    "expired",
+    "not-yet-valid",
+    "wrong-key",
+    "tampered",
+    "wrong-azp",
+    "alg-none",
+    "hs256-with-public-key",
+    "garbage",
+    "api-key-token",
+    "basic-scheme",
+    "empty-bearer",
+    "missing-header",
+    "session-cookie-only",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_bad_or_missing_token_is_a_401(
+    auth_client: TestClient, keys: LocalKeyPair, case: str
+) -> None:
+    headers, code = rejected_tokens(keys)[case]
+
+    response = auth_client.get("/api/v1/whoami", headers=headers)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == code
+    assert response.json()["request_id"] == response.headers["X-Request-ID"]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_the_issuer_is_checked_when_configured(
+    make_settings: SettingsFactory, keys: LocalKeyPair
+) -> None:
+    issuer = "https://clerk.example.com"
+    authenticator = ClerkAuthenticator(
+        make_settings(clerk_jwt_key=keys.public_pem(), clerk_issuer=issuer)
+    )
+
+    async def check(iss: str) -> Principal:
+        return await authenticator.authenticate(f"Bearer {keys.session_token('user_a', iss=iss)}")
+
+    assert anyio.run(check, issuer).user_id == "user_a"
+    with pytest.raises(AuthenticationError, match="expected issuer") as error:
+        anyio.run(check, "https://other.example.com")
+    assert error.value.code == "AUTH_INVALID_TOKEN"
+
+
+def test_without_any_clerk_key_auth_is_reported_as_not_configured(
+    make_settings: SettingsFactory, keys: LocalKeyPair
+) -> None:
+    app = create_app(make_settings())
+
+    @app.get("/api/v1/whoami")
+    async def whoami(principal: PrincipalDep) -> str:
+        return principal.user_id
+
+    with TestClient(app) as client:
+        response = client.get("/api/v1/whoami", headers=bearer(keys.session_token("user_a")))
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "AUTH_NOT_CONFIGURED"
+
+
+def test_with_a_secret_key_tokens_are_checked_against_clerk(
+    make_settings: SettingsFactory,
+) -> None:
+    """Clerk's API cannot be reached from tests: this checks what would be sent to it."""
+    options = ClerkAuthenticator(
+        make_settings(clerk_secret_key="sk_test_abc", clerk_authorized_parties=APP_ORIGIN)
+    ).options
+
+    assert options.secret_key == "sk_test_abc"
+    assert options.jwt_key is None
+    assert options.authorized_parties == [APP_ORIGIN]
+    assert options.accepts_token == ["session_token"]
+
+
+def test_the_access_token_never_appears_in_the_principal_repr(keys: LocalKeyPair) -> None:
+    token = keys.session_token("user_a")
+
+    assert token not in repr(Principal(user_id="user_a", access_token=token))
