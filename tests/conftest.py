@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.matrix import RenderedMatrix
 from tests.rendering import render
 
 Render = Callable[..., Path]
@@ -27,6 +28,11 @@ def user_environment(**overrides: str) -> dict[str, str]:
     """The environment a user's shell would have: without this suite's own virtualenv."""
     env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     return env | overrides
+
+
+@pytest.fixture(scope="session")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> RenderedMatrix:
+    return RenderedMatrix(tmp_path_factory.mktemp("matrix"))
 
 
 def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:

@@ -1,0 +1,379 @@
+"""Static tier for shipping: containers, compose, workflows and platform files of every combination.
+
+No Docker engine runs here, so `docker build` and `docker compose config` cannot: the files are
+checked by the strongest means that work offline instead (published JSON schemas, zizmor,
+hadolint, shellcheck), and by assertions on what the parsed workflows do.
+"""
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.matrix import COMBINATIONS, RenderedMatrix
+from tests.test_generated_project import GENERATED_CI_COMMANDS
+
+TOOLS = Path(sys.executable).parent
+PINNED = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
+WORKFLOWS = ".github/workflows"
+
+# What each platform's deploy uses, and the secrets it reads; no other platform's may appear.
+PLATFORM_MARKERS = {
+    "railway": ["railway redeploy --from-source", "@railway/cli@"],
+    "cloud-run": ["google-github-actions/deploy-cloudrun@", "google-github-actions/auth@"],
+    "fly": ["flyctl deploy", "registry.fly.io", "setup-flyctl@"],
+    "alibaba": ["kubectl", "rollout status"],
+    "ssh": ["StrictHostKeyChecking=yes", "UserKnownHostsFile"],
+}
+PLATFORM_SECRETS = {
+    "none": set(),
+    "railway": {"RAILWAY_TOKEN"},
+    "cloud-run": set(),
+    "fly": {"FLY_API_TOKEN"},
+    "alibaba": {"ACR_PASSWORD", "ACK_KUBECONFIG"},
+    "ssh": {"SSH_PRIVATE_KEY", "SSH_KNOWN_HOSTS"},
+}
+PLATFORM_FILES = {
+    "fly": ["fly.toml"],
+    "alibaba": [
+        "deploy/kubernetes/deployment.yaml",
+        "deploy/kubernetes/service.yaml",
+        "deploy/kubernetes/hpa.yaml",
+        "deploy/kubernetes/pdb.yaml",
+    ],
+    "ssh": ["deploy/ssh/compose.yml", "deploy/ssh/deploy.sh"],
+}
+
+
+def tool(name: str, *arguments: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - the tools are this suite's own dependencies
+        [str(TOOLS / name), *map(str, arguments)], capture_output=True, text=True, check=False
+    )
+
+
+def files(matrix: RenderedMatrix, pattern: str) -> list[Path]:
+    return sorted(path for project in matrix.all().values() for path in project.glob(pattern))
+
+
+def workflows(project: Path) -> dict[str, dict[str, Any]]:
+    return {
+        path.name: yaml.safe_load(path.read_text())
+        for path in sorted((project / WORKFLOWS).glob("*.yml"))
+    }
+
+
+def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def workflow_text(project: Path) -> str:
+    return "\n".join(path.read_text() for path in sorted((project / WORKFLOWS).glob("*.yml")))
+
+
+# --- Published schemas and linters, over every combination at once -------------------------
+
+
+def test_workflows_match_the_github_workflow_schema(matrix: RenderedMatrix) -> None:
+    result = tool(
+        "check-jsonschema",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        *files(matrix, f"{WORKFLOWS}/*.yml"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_files_match_the_compose_specification(matrix: RenderedMatrix) -> None:
+    compose_files = files(matrix, "compose*.yml") + files(matrix, "deploy/ssh/compose.yml")
+    result = tool("check-jsonschema", "--builtin-schema", "vendor.compose-spec", *compose_files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dependabot_matches_its_schema(matrix: RenderedMatrix) -> None:
+    result = tool(
+        "check-jsonschema",
+        "--builtin-schema",
+        "vendor.dependabot",
+        *files(matrix, ".github/dependabot.yml"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing_in_any_workflow(matrix: RenderedMatrix) -> None:
+    """Every finding zizmor would report is fixed, or ignored in the file with its reason."""
+    directories = [project / WORKFLOWS for project in matrix.all().values()]
+    result = tool("zizmor", "--offline", "--no-progress", *directories)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path in files(matrix, f"{WORKFLOWS}/*.yml"):
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines):
+            if "zizmor: ignore" in line:
+                reason = lines[number - 1].strip()
+                assert reason.startswith("# "), f"{path}:{number + 1} ignores without a reason"
+
+
+def test_dockerfiles_pass_hadolint(matrix: RenderedMatrix) -> None:
+    dockerfiles = files(matrix, "backend/Dockerfile")
+    assert len(dockerfiles) == len(COMBINATIONS)
+    for dockerfile in dockerfiles:
+        result = tool("hadolint", dockerfile)
+        assert result.returncode == 0, f"{dockerfile}: {result.stdout}{result.stderr}"
+
+
+def test_shell_scripts_pass_shellcheck(matrix: RenderedMatrix) -> None:
+    scripts = files(matrix, "**/*.sh")
+    assert scripts, "the ssh combinations ship deploy.sh"
+    result = tool("shellcheck", *scripts)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert all(script.stat().st_mode & 0o111 for script in scripts)
+
+
+def test_every_yaml_file_parses(matrix: RenderedMatrix) -> None:
+    for path in files(matrix, "**/*.y*ml"):
+        if path.suffix in {".yml", ".yaml"}:
+            yaml.safe_load(path.read_text())
+
+
+# --- What the workflows do, per combination ------------------------------------------------
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_every_action_is_pinned_to_a_commit(matrix: RenderedMatrix, combination: str) -> None:
+    for name, workflow in workflows(matrix[combination]).items():
+        references = [step["uses"] for step in steps(workflow) if "uses" in step]
+        references += [job["uses"] for job in workflow["jobs"].values() if "uses" in job]
+        for reference in references:
+            assert reference.startswith("./") or PINNED.match(reference), f"{name}: {reference}"
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_workflow_hygiene(matrix: RenderedMatrix, combination: str) -> None:
+    for name, workflow in workflows(matrix[combination]).items():
+        assert workflow["permissions"] == {}, f"{name}: top-level permissions must be empty"
+        for job_name, job in workflow["jobs"].items():
+            assert "permissions" in job, f"{name}/{job_name} sets no permissions"
+            if "uses" not in job:  # a job that calls a reusable workflow has no timeout
+                assert "timeout-minutes" in job, f"{name}/{job_name} has no timeout"
+        for step in steps(workflow):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+            # Expressions are passed through env, never pasted into a script.
+            assert "${{" not in step.get("run", ""), f"{name}: {step.get('name')}"
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_publishing_workflows_use_no_actions_cache(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    for name, workflow in workflows(matrix[combination]).items():
+        if name == "ci.yml":
+            continue
+        text = yaml.safe_dump(workflow)
+        assert "actions/cache" not in text
+        assert "type=gha" not in text
+        assert "enable-cache: true" not in text
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_staging_builds_once_then_scans_signs_and_tags_the_digest(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    staging = workflows(matrix[combination])["deploy-staging.yml"]
+    assert staging["concurrency"]["cancel-in-progress"] is True
+    publish = staging["jobs"]["publish"]
+    uses = [step.get("uses", "").split("@")[0] for step in publish["steps"]]
+    assert uses.count("docker/build-push-action") == 1
+    trivy = next(step for step in publish["steps"] if "trivy-action" in step.get("uses", ""))
+    assert "@${{ steps.build.outputs.digest }}" in trivy["with"]["image-ref"]
+    runs = "\n".join(step.get("run", "") for step in publish["steps"])
+    assert 'cosign sign --yes "$IMAGE@$DIGEST"' in runs
+    assert '--prefer-index=false --tag "$IMAGE:staging" "$IMAGE@$DIGEST"' in runs
+
+
+def test_trivy_is_pinned_to_a_release_after_the_hijacked_tags(matrix: RenderedMatrix) -> None:
+    for path in files(matrix, f"{WORKFLOWS}/deploy-staging.yml"):
+        (line,) = [line for line in path.read_text().splitlines() if "trivy-action@" in line]
+        version = re.search(r"# v(\d+)\.(\d+)\.(\d+)", line)
+        assert version is not None
+        assert tuple(map(int, version.groups())) >= (0, 35, 0)
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_production_promotes_the_staging_digest_without_building(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    production = workflows(matrix[combination])["deploy-production.yml"]
+    text = yaml.safe_dump(production)
+    assert "build-push-action" not in text
+    assert re.search(r"docker (buildx )?build ", text) is None
+    assert production[True] == {"release": {"types": ["published"]}}  # YAML reads `on` as True
+    assert production["concurrency"]["cancel-in-progress"] is False
+    promote = production["jobs"]["promote"]
+    assert promote["if"] == "${{ !github.event.release.prerelease }}"
+    check_tag = promote["steps"][0]
+    assert check_tag["env"] == {"TAG": "${{ github.event.release.tag_name }}"}
+    assert '[[ ! "$TAG" =~ ^v[0-9]+\\.[0-9]+\\.[0-9]+$ ]]' in check_tag["run"]
+    runs = "\n".join(step.get("run", "") for step in promote["steps"])
+    assert "cosign verify" in runs
+    assert "--prefer-index=false" in runs
+    assert '--tag "$IMAGE:$TAG" --tag "$IMAGE:latest" "$IMAGE@$DIGEST"' in runs
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_a_deploy_job_exists_only_for_a_platform(matrix: RenderedMatrix, combination: str) -> None:
+    platform = COMBINATIONS[combination]["deploy_platform"]
+    found = workflows(matrix[combination])
+    for name in ["deploy-staging.yml", "deploy-production.yml"]:
+        assert ("deploy" in found[name]["jobs"]) == (platform != "none"), name
+    assert ("deploy.yml" in found) == (platform != "none")
+    if platform != "none":
+        for name, digest_from in [
+            ("deploy-staging.yml", "publish"),
+            ("deploy-production.yml", "promote"),
+        ]:
+            deploy = found[name]["jobs"]["deploy"]
+            assert deploy["uses"] == "./.github/workflows/deploy.yml"
+            assert deploy["with"]["digest"] == f"${{{{ needs.{digest_from}.outputs.digest }}}}"
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_each_platform_uses_its_own_mechanism_and_secrets_only(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    project = matrix[combination]
+    platform = COMBINATIONS[combination]["deploy_platform"]
+    text = workflow_text(project)
+    for other, markers in PLATFORM_MARKERS.items():
+        for marker in markers:
+            assert (marker in text) == (other == platform), f"{marker!r} with {platform}"
+    secrets = set(re.findall(r"secrets\.([A-Z_]+)", text)) - {"GITHUB_TOKEN"}
+    assert secrets == PLATFORM_SECRETS[platform]
+    for other, paths in PLATFORM_FILES.items():
+        for path in paths:
+            assert (project / path).is_file() == (other == platform), path
+    assert ("railway redeploy" in text) <= ("--from-source" in text)
+    assert "railway up" not in text
+    assert "appleboy/ssh-action" not in text
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_the_deployment_guide_names_every_secret_and_variable(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    project = matrix[combination]
+    text = workflow_text(project)
+    names = set(re.findall(r"(?:secrets|vars)\.([A-Z_]+)", text)) - {"GITHUB_TOKEN"}
+    guide = (project / "docs" / "deployment.md").read_text()
+    missing = sorted(name for name in names if name not in guide)
+    assert missing == []
+    example = (project / ".env.example").read_text()
+    for platform, secrets in PLATFORM_SECRETS.items():
+        for secret in secrets:
+            assert (secret in example) == (platform == COMBINATIONS[combination]["deploy_platform"])
+
+
+def test_ci_runs_the_commands_the_dynamic_tier_proves(matrix: RenderedMatrix) -> None:
+    """A green template run therefore means a green first push of the generated service."""
+    for project in matrix.all().values():
+        ci = workflows(project)["ci.yml"]
+        backend_runs = [step["run"] for step in ci["jobs"]["backend"]["steps"] if "run" in step]
+        assert backend_runs == GENERATED_CI_COMMANDS
+        aggregate = ci["jobs"]["all-checks"]
+        assert aggregate["if"] == "always()"
+        assert set(aggregate["needs"]) == set(ci["jobs"]) - {"all-checks"}
+
+
+# --- Containers and platform files -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_the_image_runs_unprivileged_and_reports_its_build(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    dockerfile = (matrix[combination] / "backend" / "Dockerfile").read_text()
+    python_version = COMBINATIONS[combination]["python_version"]
+    assert f"ARG PYTHON_VERSION={python_version}" in dockerfile
+    assert "uv sync --locked --no-dev" in dockerfile
+    assert "UV_COMPILE_BYTECODE=1" in dockerfile
+    assert "USER 10001:10001" in dockerfile
+    assert "HEALTHCHECK" in dockerfile and "curl" not in dockerfile.split("HEALTHCHECK")[1]
+    for label in ["source", "revision", "version"]:
+        assert f"org.opencontainers.image.{label}=" in dockerfile
+    assert "GIT_COMMIT=${GIT_COMMIT}" in dockerfile
+    dockerignore = (matrix[combination] / "backend" / ".dockerignore").read_text().splitlines()
+    assert dockerignore[1:5] == ["*", "!pyproject.toml", "!uv.lock", "!app/"]
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_the_gateway_exists_only_when_chosen(matrix: RenderedMatrix, combination: str) -> None:
+    project = matrix[combination]
+    answers = COMBINATIONS[combination]
+    gateway_file = project / "compose.gateway.yml"
+    assert gateway_file.is_file() == answers["include_gateway"]
+    assert (project / "docs" / "gateway.md").is_file() == answers["include_gateway"]
+    if not answers["include_gateway"]:
+        return
+    gateway = yaml.safe_load(gateway_file.read_text())
+    traefik = gateway["services"]["gateway"]
+    assert traefik["image"] == "traefik:v3.6"
+    command = "\n".join(traefik["command"])
+    assert "--entrypoints.web.http.redirections.entrypoint.to=websecure" in command
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert f"acme.email={recorded['acme_email']}" in command
+    assert "/var/run/docker.sock:/var/run/docker.sock:ro" in traefik["volumes"]
+    labels = gateway["services"]["backend"]["labels"]
+    assert f"traefik.http.routers.api.rule=Host(`api.{recorded['domain']}`)" in labels
+    assert "traefik.http.routers.api.middlewares=api-rate-limit" in labels
+    assert any(
+        label.startswith("traefik.http.middlewares.api-rate-limit.ratelimit.") for label in labels
+    )
+
+
+def test_fly_checks_health_on_the_service_port(matrix: RenderedMatrix) -> None:
+    fly = tomllib.loads((matrix["static-fly"] / "fly.toml").read_text())
+    assert fly["http_service"]["internal_port"] == 8000
+    assert fly["http_service"]["checks"][0]["path"] == "/healthz"
+
+
+def test_kubernetes_manifests_probe_scale_and_run_unprivileged(matrix: RenderedMatrix) -> None:
+    manifests = matrix["static-alibaba"] / "deploy" / "kubernetes"
+    deployment = yaml.safe_load((manifests / "deployment.yaml").read_text())
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["resources"]["requests"] and container["resources"]["limits"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    hpa = yaml.safe_load((manifests / "hpa.yaml").read_text())
+    assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    assert hpa["spec"]["minReplicas"] >= 2
+    pdb = yaml.safe_load((manifests / "pdb.yaml").read_text())
+    assert pdb["spec"]["minAvailable"] == 1
+    kustomization = yaml.safe_load((manifests / "kustomization.yaml").read_text())
+    assert sorted(kustomization["resources"]) == sorted(
+        path.name for path in manifests.glob("*.yaml") if path.name != "kustomization.yaml"
+    )
+
+
+def test_the_ssh_deploy_script_accepts_only_a_digest(
+    matrix: RenderedMatrix, tmp_path: Path
+) -> None:
+    """Run the forced-command script with hostile input: it must refuse before doing anything."""
+    script = matrix["static-ssh"] / "deploy" / "ssh" / "deploy.sh"
+    for hostile in ["", "latest", "sha256:abc; rm -rf /", "$(reboot)", "sha256:" + "g" * 64]:
+        result = subprocess.run(  # noqa: S603
+            ["/bin/bash", str(script)],
+            env={"SSH_ORIGINAL_COMMAND": hostile, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 2, hostile
+        assert "expected an image digest" in result.stderr
