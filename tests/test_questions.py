@@ -74,12 +74,12 @@ def test_author_defaults_come_from_git_config_or_a_placeholder(tmp_path: Path) -
 
 def test_gateway_answers_are_asked_only_with_the_gateway(render_project: Render) -> None:
     project = render_project(
-        include_gateway=True, domain="shop.example.org", acme_email="ops@example.org"
+        include_gateway=True, domain="shop.example.org", letsencrypt_email="ops@example.org"
     )
 
     answers = answers_of(project)
     assert answers["domain"] == "shop.example.org"
-    assert answers["acme_email"] == "ops@example.org"
+    assert answers["letsencrypt_email"] == "ops@example.org"
 
 
 REJECTED = [
@@ -110,8 +110,8 @@ REJECTED = [
         id="domain-with-scheme",
     ),
     pytest.param(
-        {"include_gateway": True, "acme_email": "ops"},
-        'acme_email "ops" is not an e-mail address',
+        {"include_gateway": True, "letsencrypt_email": "ops"},
+        'letsencrypt_email "ops" is not an e-mail address',
         id="bad-acme-email",
     ),
 ]

@@ -315,7 +315,7 @@ def test_the_gateway_exists_only_when_chosen(matrix: RenderedMatrix, combination
     command = "\n".join(traefik["command"])
     assert "--entrypoints.web.http.redirections.entrypoint.to=websecure" in command
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    assert f"acme.email={recorded['acme_email']}" in command
+    assert f"acme.email={recorded['letsencrypt_email']}" in command
     assert "/var/run/docker.sock:/var/run/docker.sock:ro" in traefik["volumes"]
     labels = gateway["services"]["backend"]["labels"]
     assert f"traefik.http.routers.api.rule=Host(`api.{recorded['domain']}`)" in labels
