@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-import sentry_sdk
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,12 +15,12 @@ from app.core.config import Settings, get_settings
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.http_client import ServiceClients, create_http_client
 from app.core.logging import configure_logging
-from app.core.middleware import RequestContextMiddleware
-from app.core.sentry import init_sentry
+from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.sentry import flush_sentry, init_sentry
 from app.core.supabase import check_supabase, create_supabase
 from app.services.readiness import ReadinessChecks
 
-logger = structlog.stdlib.get_logger(__name__)
+logger = structlog.get_logger(__name__)
 
 
 @asynccontextmanager
@@ -41,7 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.info("shutdown")
         await http.aclose()
         if sentry_enabled:
-            sentry_sdk.flush(timeout=2)
+            flush_sentry()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "X-Correlation-ID"],
         )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     # Added last, so it is the outermost layer: it sees every response, CORS preflights included.
     app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
     return app

@@ -12,6 +12,9 @@ from app.core.logging import configure_logging
 from app.main import create_app
 from tests.upstream import Upstream
 
+# Every test of the suite fails if it printed or logged anything credential-shaped.
+pytest_plugins = ["pytester", "tests.secret_scan"]
+
 SettingsFactory = Callable[..., Settings]
 
 # What staging and production insist on, with throwaway values.

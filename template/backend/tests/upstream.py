@@ -59,11 +59,13 @@ class Upstream:
 
 
 @contextmanager
-def serve_asgi(app: ASGIApp) -> Iterator[int]:
+def serve_asgi(app: ASGIApp, *, lifespan: bool = False) -> Iterator[int]:
     """Serve an ASGI app with uvicorn on a free 127.0.0.1 port, in a thread; yield the port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_config=None, lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        app, log_config=None, lifespan="on" if lifespan else "off", access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -10,6 +10,7 @@ API_PREFIX = "/api/v1"
 # Every versioned operation documents the unified error body for its failures.
 api_router = APIRouter(
     responses={
+        413: {"model": ErrorResponse, "description": "Request body too large"},
         422: {"model": ErrorResponse, "description": "Validation error"},
         500: {"model": ErrorResponse, "description": "Unexpected error"},
     }

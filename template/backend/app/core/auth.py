@@ -14,7 +14,7 @@ from clerk_backend_api.security.types import (
 from app.core.config import Settings
 from app.core.errors import ErrorCode, ServiceError
 
-logger = structlog.stdlib.get_logger(__name__)
+logger = structlog.get_logger(__name__)
 
 # Reasons that say Clerk could not be asked, not that the token is bad.
 UNAVAILABLE_REASONS = frozenset(

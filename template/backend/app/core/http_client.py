@@ -20,7 +20,7 @@ from app.core.errors import (
 )
 from app.core.request_context import current_request
 
-logger = structlog.stdlib.get_logger(__name__)
+logger = structlog.get_logger(__name__)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 # Errors raised before the request reached the server, so repeating it is always safe.

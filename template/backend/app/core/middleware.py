@@ -8,15 +8,16 @@ import re
 import time
 import uuid
 
-import sentry_sdk
 import structlog
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import internal_error_response
+from app.core.errors import ErrorCode, error_response, internal_error_response
 from app.core.request_context import RequestIds, current_request
+from app.core.sentry import report_exception
 
-logger = structlog.stdlib.get_logger("app.request")
+logger = structlog.get_logger("app.request")
 
 CORRELATION_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -38,16 +39,65 @@ SECURITY_HEADERS = {
 HSTS = "max-age=63072000; includeSubDomains"
 
 
+ID_HEADERS = frozenset({b"x-request-id", b"x-correlation-id"})
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+
 def correlation_id_from(headers: Headers) -> str | None:
     """The caller's correlation id, if it is safe to log and forward; otherwise None."""
     value = headers.get("x-correlation-id")
     return value if value is not None and CORRELATION_ID.match(value) else None
 
 
+class BodySizeLimitMiddleware:
+    """Refuses request bodies larger than `max_bytes` with 413, without reading them whole.
+
+    A declared Content-Length is refused at once; a chunked body is counted as it arrives.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = error_response(
+                status_code=413,
+                code=ErrorCode.PAYLOAD_TOO_LARGE,
+                message=f"The request body is larger than {self.max_bytes} bytes.",
+                request_id=scope.get("state", {}).get("request_id", ""),
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise HTTPException(
+                    413, detail=f"The request body is larger than {self.max_bytes} bytes."
+                )
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.hsts = hsts
+        # Encoded once: these are added to every response, on the hot path.
+        defaults = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if hsts else {})}
+        self._api_headers = _encoded({**defaults, "Content-Security-Policy": API_CSP})
+        self._docs_headers = _encoded({**defaults, "Content-Security-Policy": DOCS_CSP})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,14 +121,14 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status_code = message["status"]
-                self._add_headers(MutableHeaders(scope=message), ids, scope["path"])
+                message["headers"] = self._with_headers(message, ids, scope["path"])
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception as exc:
             logger.exception("unhandled_exception", path=scope["path"])
-            sentry_sdk.capture_exception(exc)
+            report_exception(exc)
             if response_started:
                 raise
             await internal_error_response(request_id)(scope, receive, send_with_headers)
@@ -86,14 +136,23 @@ class RequestContextMiddleware:
             self._log_request(scope, status_code, started, state.get("user_id"))
             current_request.reset(token)
 
-    def _add_headers(self, headers: MutableHeaders, ids: RequestIds, path: str) -> None:
-        headers["X-Request-ID"] = ids.request_id
-        headers["X-Correlation-ID"] = ids.correlation_id
-        for name, value in SECURITY_HEADERS.items():
-            headers.setdefault(name, value)
-        headers.setdefault("Content-Security-Policy", DOCS_CSP if path in DOCS_PATHS else API_CSP)
-        if self.hsts:
-            headers.setdefault("Strict-Transport-Security", HSTS)
+    def _with_headers(
+        self, message: Message, ids: RequestIds, path: str
+    ) -> list[tuple[bytes, bytes]]:
+        """The response's headers, our ids, and each security header the route did not set."""
+        headers = [
+            (name, value)
+            for name, value in message.get("headers", [])
+            if name.lower() not in ID_HEADERS
+        ]
+        present = {name.lower() for name, _ in headers}
+        defaults = self._docs_headers if path in DOCS_PATHS else self._api_headers
+        headers += [(name, value) for name, value in defaults if name not in present]
+        headers += [
+            (b"x-request-id", ids.request_id.encode()),
+            (b"x-correlation-id", ids.correlation_id.encode()),
+        ]
+        return headers
 
     @staticmethod
     def _log_request(scope: Scope, status_code: int, started: float, user_id: object) -> None:

@@ -1,9 +1,11 @@
-"""Error reporting to Sentry, switched on by setting SENTRY_DSN."""
+"""Error reporting to Sentry, switched on by setting SENTRY_DSN.
+
+The SDK is imported only when a DSN is set: it is large, and a service without Sentry should
+not pay for it at every start.
+"""
 
 import logging
-
-import sentry_sdk
-from sentry_sdk.integrations.logging import LoggingIntegration
+import sys
 
 from app.core.config import Settings
 
@@ -12,6 +14,9 @@ def init_sentry(settings: Settings) -> bool:
     """Start the Sentry client if a DSN is configured; say whether it started."""
     if settings.sentry_dsn is None:
         return False
+    import sentry_sdk
+    from sentry_sdk.integrations.logging import LoggingIntegration
+
     sentry_sdk.init(
         dsn=settings.sentry_dsn.get_secret_value(),
         environment=str(settings.environment),
@@ -26,3 +31,17 @@ def init_sentry(settings: Settings) -> bool:
         integrations=[LoggingIntegration(level=logging.INFO, event_level=None)],
     )
     return True
+
+
+def report_exception(exc: BaseException) -> None:
+    """Send an unexpected exception to Sentry, if Sentry was started."""
+    sentry_sdk = sys.modules.get("sentry_sdk")
+    if sentry_sdk is not None:
+        sentry_sdk.capture_exception(exc)
+
+
+def flush_sentry() -> None:
+    """Deliver the events still queued, before the process exits."""
+    sentry_sdk = sys.modules.get("sentry_sdk")
+    if sentry_sdk is not None:
+        sentry_sdk.flush(timeout=2)

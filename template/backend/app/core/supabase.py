@@ -15,7 +15,7 @@ from supabase import AsyncClient, AsyncClientOptions, acreate_client
 from app.core.config import Settings
 from app.core.errors import ErrorCode, ServiceError
 
-logger = structlog.stdlib.get_logger(__name__)
+logger = structlog.get_logger(__name__)
 
 
 async def create_supabase(settings: Settings, http: httpx.AsyncClient) -> AsyncClient:

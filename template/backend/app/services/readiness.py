@@ -6,7 +6,7 @@ from typing import Literal
 
 import structlog
 
-logger = structlog.stdlib.get_logger(__name__)
+logger = structlog.get_logger(__name__)
 
 Check = Callable[[], Awaitable[None]]
 CheckResult = Literal["ok", "failed", "timeout"]

@@ -83,6 +83,7 @@ def stack(supabase_stack: SupabaseStack) -> SupabaseStack:
         if tables:
             connection.execute(f"truncate {', '.join(tables)}".encode())
     supabase_stack.gateway.requests.clear()
+    supabase_stack.gateway.delay_seconds = 0.0
     return supabase_stack
 
 

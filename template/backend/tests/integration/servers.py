@@ -11,11 +11,12 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -176,6 +177,8 @@ class SupabaseGateway:
     apikey: str
     port: int = 0
     requests: list[GatewayRequest] = field(default_factory=list)
+    # Seconds to wait before forwarding: plays a slow database.
+    delay_seconds: float = 0.0
 
     @property
     def url(self) -> str:
@@ -186,22 +189,23 @@ class SupabaseGateway:
         self.requests.append(GatewayRequest(request.method, path, dict(request.headers)))
         if request.headers.get("apikey") != self.apikey:
             return JSONResponse({"message": "Invalid API key"}, status_code=401)
+        await anyio.sleep(self.delay_seconds)
         headers = {
             key: value
             for key, value in request.headers.items()
             if key not in {"host", "content-length", "apikey"}
         }
-        async with httpx.AsyncClient(base_url=self.upstream) as client:
-            try:
-                upstream = await client.request(
-                    request.method,
-                    path,
-                    params=str(request.query_params),
-                    headers=headers,
-                    content=await request.body(),
-                )
-            except httpx.TransportError:
-                return JSONResponse({"message": "An invalid response was received"}, 502)
+        client: httpx.AsyncClient = request.app.state.client
+        try:
+            upstream = await client.request(
+                request.method,
+                path,
+                params=str(request.query_params),
+                headers=headers,
+                content=await request.body(),
+            )
+        except httpx.TransportError:
+            return JSONResponse({"message": "An invalid response was received"}, 502)
         passed = {
             key: value
             for key, value in upstream.headers.items()
@@ -209,10 +213,20 @@ class SupabaseGateway:
         }
         return Response(upstream.content, status_code=upstream.status_code, headers=passed)
 
+    @asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        # One pooled client for every forwarded request, as a real gateway keeps connections.
+        async with httpx.AsyncClient(base_url=self.upstream) as client:
+            app.state.client = client
+            yield
+
     @contextmanager
     def serving(self) -> Iterator["SupabaseGateway"]:
         methods = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"]
-        app = Starlette(routes=[Route("/rest/v1/{path:path}", self._forward, methods=methods)])
-        with serve_asgi(app) as port:
+        app = Starlette(
+            routes=[Route("/rest/v1/{path:path}", self._forward, methods=methods)],
+            lifespan=self._lifespan,
+        )
+        with serve_asgi(app, lifespan=True) as port:
             self.port = port
             yield self

@@ -7,7 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import LOCAL_SUPABASE_ANON_KEY
-from tests.integration.conftest import SupabaseStack, Users
+from app.main import create_app
+from tests.conftest import SettingsFactory
+from tests.integration.conftest import APP_ORIGIN, SupabaseStack, Users
 
 ENTITIES = "/api/v1/entities"
 
@@ -110,6 +112,7 @@ def test_entities_created_in_the_same_instant_keep_a_stable_order(
         ({"limit": 0}, "query.limit"),
         ({"limit": 101}, "query.limit"),
         ({"offset": -1}, "query.offset"),
+        ({"offset": 10**30}, "query.offset"),
         ({"limit": "ten"}, "query.limit"),
     ],
 )
@@ -200,3 +203,23 @@ def test_a_database_outage_is_a_503_without_internals(
     assert response.status_code == 503
     assert response.json()["code"] == "DATABASE_UNAVAILABLE"
     assert "postgrest" not in response.text.lower()
+    # One attempt only: postgrest-py's own retries (1 + 2 + 4 s of waiting) are off.
+    assert [request.path for request in stack.gateway.requests] == ["/entities"]
+
+
+def test_a_slow_database_is_a_503_bounded_by_the_read_timeout(
+    stack: SupabaseStack, users: Users, make_settings: SettingsFactory
+) -> None:
+    settings = make_settings(
+        supabase_url=stack.gateway.url,
+        clerk_jwt_key=stack.keys.public_pem(),
+        clerk_authorized_parties=APP_ORIGIN,
+        http_read_timeout_seconds=0.2,
+    )
+    stack.gateway.delay_seconds = 2.0
+    with TestClient(create_app(settings)) as slow_api:
+        response = slow_api.get(ENTITIES, headers=users.headers("user_a"))
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "DATABASE_UNAVAILABLE"
+    assert [request.path for request in stack.gateway.requests] == ["/entities"]

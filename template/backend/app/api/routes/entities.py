@@ -17,6 +17,8 @@ router = APIRouter(
         503: {"model": ErrorResponse, "description": "A dependency is unavailable"},
     },
 )
+# Deeper than this, offset paging is the wrong tool (and Postgres would overflow first).
+MAX_OFFSET = 1_000_000
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such entity of yours"}
 }
@@ -30,7 +32,7 @@ async def create_entity(new: EntityCreate, entities: EntityServiceDep) -> Entity
 @router.get("")
 async def list_entities(
     entities: EntityServiceDep,
-    offset: Annotated[int, Query(ge=0, description="Entities to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Entities to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=100, description="Entities to return")] = 20,
 ) -> EntityPage:
     """Your entities, newest first; `count` is the total, for paging."""
