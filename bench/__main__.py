@@ -45,10 +45,6 @@ class Figure:
     target: str = ""
 
 
-def median_of(runs: list[float]) -> float:
-    return statistics.median(runs)
-
-
 def alternate(
     runs: int, measure: Callable[[], float], baseline: Callable[[], float]
 ) -> tuple[float, float]:
@@ -56,7 +52,7 @@ def alternate(
     for _ in range(runs):
         base.append(baseline())
         measured.append(measure())
-    return median_of(measured), median_of(base)
+    return statistics.median(measured), statistics.median(base)
 
 
 def free_port() -> int:
@@ -234,9 +230,9 @@ def wrk(url: str, headers: dict[str, str] | None = None) -> Load:
 
 def median_load(loads: list[Load]) -> Load:
     return Load(
-        median_of([load.requests_per_second for load in loads]),
-        median_of([load.p50_ms for load in loads]),
-        median_of([load.p99_ms for load in loads]),
+        statistics.median([load.requests_per_second for load in loads]),
+        statistics.median([load.p50_ms for load in loads]),
+        statistics.median([load.p99_ms for load in loads]),
     )
 
 
@@ -268,7 +264,7 @@ def bench_service(project: Path, runs: int) -> list[Figure]:
             loads_bare.append(wrk(f"http://127.0.0.1:{bare_port}/healthz"))
             loads_service.append(wrk(f"http://127.0.0.1:{service_port}/healthz"))
     ours, base = median_load(loads_service), median_load(loads_bare)
-    cold, cold_base = median_of(cold_service), median_of(cold_bare)
+    cold, cold_base = statistics.median(cold_service), statistics.median(cold_bare)
     return [
         Figure(
             "GET /healthz, requests/s",

@@ -7,6 +7,7 @@ the servers when standard input closes.
 import json
 import sys
 
+import psycopg
 from app.core.config import LOCAL_SUPABASE_ANON_KEY
 from app.core.local_auth import LocalKeyPair
 from tests.integration.conftest import APP_ORIGIN, apply_sql
@@ -27,8 +28,6 @@ def main() -> None:
     database.start()
     try:
         apply_sql(database, STAND_INS, *sorted(MIGRATIONS.glob("*.sql")))
-        import psycopg
-
         with psycopg.connect(database.dsn(), autocommit=True) as connection:
             connection.execute(
                 "insert into public.entities (title, owner_id) "

@@ -94,6 +94,20 @@ def update(project: Path, version: str, **answers: Any) -> None:
     )
 
 
+def generated(
+    template: TemplateRepository, version: str, destination: Path, **answers: Any
+) -> Path:
+    """A service rendered from a release and committed, as its owner starts out."""
+    project = render(template, version, destination, **answers)
+    commit_all(project)
+    return project
+
+
+def commit_everything(project: Path, message: str) -> None:
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "-m", message, cwd=project)
+
+
 def answers_of(project: Path) -> dict[str, Any]:
     recorded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
     return recorded
@@ -182,12 +196,9 @@ def releases(tmp_path: Path) -> TemplateRepository:
 def test_an_update_keeps_every_user_edit_and_brings_the_release(
     releases: TemplateRepository, tmp_path: Path
 ) -> None:
-    project = render(releases, "v1.0.0", tmp_path / "service")
-    commit_all(project)
+    project = generated(releases, "v1.0.0", tmp_path / "service")
     edit_as_a_user(project)
-    git("commit", "--quiet", "--all", "-m", "feat: our own work", cwd=project)
-    git("add", USER_MODULE, cwd=project)
-    git("commit", "--quiet", "-m", "feat: billing", cwd=project)
+    commit_everything(project, "feat: our own work")
     env_before = (project / ".env").read_bytes()
     answers_before = answers_of(project)
 
@@ -210,11 +221,9 @@ def test_an_update_keeps_every_user_edit_and_brings_the_release(
 def test_the_update_equals_a_fresh_render_with_the_same_edits(
     releases: TemplateRepository, tmp_path: Path
 ) -> None:
-    updated = render(releases, "v1.0.0", tmp_path / "updated")
-    commit_all(updated)
+    updated = generated(releases, "v1.0.0", tmp_path / "updated")
     edit_as_a_user(updated)
-    git("add", "--all", cwd=updated)
-    git("commit", "--quiet", "-m", "feat: our own work", cwd=updated)
+    commit_everything(updated, "feat: our own work")
     update(updated, "v1.1.0")
 
     fresh = render(releases, "v1.1.0", tmp_path / "fresh")
@@ -238,8 +247,7 @@ def differences(comparison: filecmp.dircmp[str]) -> list[str]:
 def test_a_real_conflict_is_marked_and_reported_by_git(
     releases: TemplateRepository, tmp_path: Path
 ) -> None:
-    project = render(releases, "v1.0.0", tmp_path / "service")
-    commit_all(project)
+    project = generated(releases, "v1.0.0", tmp_path / "service")
     config = project / "backend/app/core/config.py"
     config.write_text(
         config.read_text().replace(
@@ -261,8 +269,7 @@ def test_a_real_conflict_is_marked_and_reported_by_git(
 def test_turning_the_gateway_on_adds_its_files_and_off_removes_them(
     releases: TemplateRepository, tmp_path: Path
 ) -> None:
-    project = render(releases, "v1.0.0", tmp_path / "service")
-    commit_all(project)
+    project = generated(releases, "v1.0.0", tmp_path / "service")
 
     update(project, "v1.0.0", include_gateway=True, domain="shop.example.org")
     assert_cleanly_merged(project)
@@ -321,7 +328,7 @@ def test_the_answer_migration_runs_once_at_its_version(
     apply_template_change(template)
     template.release("v0.3.0")
 
-    project = render(
+    project = generated(
         template,
         "v0.1.0",
         tmp_path / "service",
@@ -329,7 +336,6 @@ def test_the_answer_migration_runs_once_at_its_version(
         domain="shop.example.org",
         acme_email="ops@example.org",
     )
-    commit_all(project)
     capfd.readouterr()
 
     update(project, "v0.2.0")
@@ -338,8 +344,7 @@ def test_the_answer_migration_runs_once_at_its_version(
     assert answers["letsencrypt_email"] == "ops@example.org"
     assert "acme_email" not in answers
     assert "acme.email=ops@example.org" in (project / "compose.gateway.yml").read_text()
-    git("add", "--all", cwd=project)
-    git("commit", "--quiet", "-m", "chore: update to v0.2.0", cwd=project)
+    commit_everything(project, "chore: update to v0.2.0")
 
     update(project, "v0.3.0")
     assert "acme_email is now" not in capfd.readouterr().out
@@ -350,11 +355,9 @@ def test_make_update_then_make_check_pass_after_user_edits(
     releases: TemplateRepository, tmp_path: Path
 ) -> None:
     """The e2e path a team takes: commit, `make update`, review, `make check`."""
-    project = render(releases, "v1.0.0", tmp_path / "service")
-    commit_all(project)
+    project = generated(releases, "v1.0.0", tmp_path / "service")
     edit_as_a_user(project)
-    git("add", "--all", cwd=project)
-    git("commit", "--quiet", "-m", "feat: our own work", cwd=project)
+    commit_everything(project, "feat: our own work")
 
     run("make", "update", cwd=project)
 
