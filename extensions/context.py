@@ -69,4 +69,8 @@ class DerivedValues(ContextHook):
         context["image_repository"] = image_repository
         context["backend_image"] = f"{image_repository}/backend"
         context["frontend_image"] = f"{image_repository}/frontend"
+        # The folders that build an image each, in build order.
+        context["components"] = (
+            ["backend", "frontend"] if context.get("include_frontend") else ["backend"]
+        )
         context["supabase_project_id"] = slug

@@ -13,6 +13,8 @@ from tests.conftest import Render, commit_all, require, run, user_environment
 
 # What the generated ci.yml runs in its backend job; test_ship.py checks that they match.
 GENERATED_CI_COMMANDS = ["make test-servers", "make setup", "make check"]
+# What it runs after those when the service has a frontend (test_frontend.py proves them).
+FRONTEND_CI_COMMANDS = ["make client-check", "make e2e"]
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,11 @@ import yaml
 from tests.conftest import Render
 from tests.matrix import COMBINATIONS, RenderedMatrix
 
-# GitHub Actions expressions (`${{ ... }}`) are meant to be there; Jinja's are not.
-LEFTOVER_TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{|\{%|\{#|\.jinja\b")
+# GitHub Actions expressions (`${{ ... }}`) and JSX objects (`={{ ... }}`) are meant to be
+# there; Jinja's are not.
+LEFTOVER_TEMPLATE_SYNTAX = re.compile(r"(?<![$=])\{\{|\{%|\{#|\.jinja\b")
+# Clerk's own product names, which mention a frontend that is not ours.
+CLERK_TERMS = re.compile(r"Frontend API|frontend SDK|dashboard\.clerk\.com", re.IGNORECASE)
 ALWAYS_PRESENT = [
     ".copier-answers.yml",
     ".env",
@@ -73,7 +76,29 @@ def test_every_combination_renders_completely(matrix: RenderedMatrix, combinatio
     assert f'target-version = "py{version.replace(".", "")}"' in pyproject
     lock = (project / "backend" / "uv.lock").read_text()
     assert f'requires-python = ">={version}"' in lock
-    assert not (project / "frontend").exists() or answers["include_frontend"]
+    assert (project / "frontend" / "package.json").is_file() == answers["include_frontend"]
+
+
+@pytest.mark.parametrize(
+    "combination",
+    [name for name, answers in COMBINATIONS.items() if not answers["include_frontend"]],
+)
+def test_without_the_frontend_no_file_mentions_one(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    project = matrix[combination]
+    traces = [
+        f"{path.relative_to(project)}: {line.strip()}"
+        for path in rendered_files(project)
+        if path.name != ".copier-answers.yml"
+        for line in path.read_text().splitlines()
+        if re.search(
+            r"frontend|\bbun\b|vite|playwright|dashboard\.\w|--profile ui",
+            CLERK_TERMS.sub("", line),
+            re.IGNORECASE,
+        )
+    ]
+    assert traces == []
 
 
 def test_the_supabase_project_is_named_after_the_slug(render_project: Render) -> None:

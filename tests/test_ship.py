@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.matrix import COMBINATIONS, RenderedMatrix
-from tests.test_generated_project import GENERATED_CI_COMMANDS
+from tests.test_generated_project import FRONTEND_CI_COMMANDS, GENERATED_CI_COMMANDS
 
 TOOLS = Path(sys.executable).parent
 PINNED = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
@@ -109,8 +109,9 @@ def test_zizmor_finds_nothing_in_any_workflow(matrix: RenderedMatrix) -> None:
 
 
 def test_dockerfiles_pass_hadolint(matrix: RenderedMatrix) -> None:
-    dockerfiles = files(matrix, "backend/Dockerfile")
-    assert len(dockerfiles) == len(COMBINATIONS)
+    dockerfiles = files(matrix, "*/Dockerfile")
+    with_frontend = [answers for answers in COMBINATIONS.values() if answers["include_frontend"]]
+    assert len(dockerfiles) == len(COMBINATIONS) + len(with_frontend)
     for dockerfile in dockerfiles:
         result = tool("hadolint", dockerfile)
         assert result.returncode == 0, f"{dockerfile}: {result.stdout}{result.stderr}"
@@ -170,28 +171,41 @@ def test_publishing_workflows_use_no_actions_cache(
         assert "enable-cache: true" not in text
 
 
+def components(combination: str) -> list[str]:
+    """The folders that build an image, as each workflow should list them."""
+    return ["backend", "frontend"] if COMBINATIONS[combination]["include_frontend"] else ["backend"]
+
+
 @pytest.mark.parametrize("combination", COMBINATIONS)
-def test_staging_builds_once_then_scans_signs_and_tags_the_digest(
+def test_staging_builds_each_image_once_then_scans_signs_and_tags_the_digest(
     matrix: RenderedMatrix, combination: str
 ) -> None:
     staging = workflows(matrix[combination])["deploy-staging.yml"]
     assert staging["concurrency"]["cancel-in-progress"] is True
-    publish = staging["jobs"]["publish"]
-    uses = [step.get("uses", "").split("@")[0] for step in publish["steps"]]
-    assert uses.count("docker/build-push-action") == 1
-    trivy = next(step for step in publish["steps"] if "trivy-action" in step.get("uses", ""))
-    assert "@${{ steps.build.outputs.digest }}" in trivy["with"]["image-ref"]
-    runs = "\n".join(step.get("run", "") for step in publish["steps"])
-    assert 'cosign sign --yes "$IMAGE@$DIGEST"' in runs
-    assert '--prefer-index=false --tag "$IMAGE:staging" "$IMAGE@$DIGEST"' in runs
+    publishing = {name for name in staging["jobs"] if name.startswith("publish-")}
+    assert publishing == {f"publish-{component}" for component in components(combination)}
+    for component in components(combination):
+        publish = staging["jobs"][f"publish-{component}"]
+        assert publish["env"]["IMAGE"].endswith(f"/{component}")
+        uses = [step.get("uses", "").split("@")[0] for step in publish["steps"]]
+        assert uses.count("docker/build-push-action") == 1
+        build = next(step for step in publish["steps"] if step.get("id") == "build")
+        assert build["with"]["context"] == component
+        trivy = next(step for step in publish["steps"] if "trivy-action" in step.get("uses", ""))
+        assert "@${{ steps.build.outputs.digest }}" in trivy["with"]["image-ref"]
+        runs = "\n".join(step.get("run", "") for step in publish["steps"])
+        assert 'cosign sign --yes "$IMAGE@$DIGEST"' in runs
+        assert '--prefer-index=false --tag "$IMAGE:staging" "$IMAGE@$DIGEST"' in runs
 
 
 def test_trivy_is_pinned_to_a_release_after_the_hijacked_tags(matrix: RenderedMatrix) -> None:
     for path in files(matrix, f"{WORKFLOWS}/deploy-staging.yml"):
-        (line,) = [line for line in path.read_text().splitlines() if "trivy-action@" in line]
-        version = re.search(r"# v(\d+)\.(\d+)\.(\d+)", line)
-        assert version is not None
-        assert tuple(map(int, version.groups())) >= (0, 35, 0)
+        lines = [line for line in path.read_text().splitlines() if "trivy-action@" in line]
+        assert lines
+        for line in lines:
+            version = re.search(r"# v(\d+)\.(\d+)\.(\d+)", line)
+            assert version is not None
+            assert tuple(map(int, version.groups())) >= (0, 35, 0)
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
@@ -204,15 +218,19 @@ def test_production_promotes_the_staging_digest_without_building(
     assert re.search(r"docker (buildx )?build ", text) is None
     assert production[True] == {"release": {"types": ["published"]}}  # YAML reads `on` as True
     assert production["concurrency"]["cancel-in-progress"] is False
-    promote = production["jobs"]["promote"]
-    assert promote["if"] == "${{ !github.event.release.prerelease }}"
-    check_tag = promote["steps"][0]
-    assert check_tag["env"] == {"TAG": "${{ github.event.release.tag_name }}"}
-    assert '[[ ! "$TAG" =~ ^v[0-9]+\\.[0-9]+\\.[0-9]+$ ]]' in check_tag["run"]
-    runs = "\n".join(step.get("run", "") for step in promote["steps"])
-    assert "cosign verify" in runs
-    assert "--prefer-index=false" in runs
-    assert '--tag "$IMAGE:$TAG" --tag "$IMAGE:latest" "$IMAGE@$DIGEST"' in runs
+    promoting = {name for name in production["jobs"] if name.startswith("promote-")}
+    assert promoting == {f"promote-{component}" for component in components(combination)}
+    for component in components(combination):
+        promote = production["jobs"][f"promote-{component}"]
+        assert promote["env"]["IMAGE"].endswith(f"/{component}")
+        assert promote["if"] == "${{ !github.event.release.prerelease }}"
+        check_tag = promote["steps"][0]
+        assert check_tag["env"] == {"TAG": "${{ github.event.release.tag_name }}"}
+        assert '[[ ! "$TAG" =~ ^v[0-9]+\\.[0-9]+\\.[0-9]+$ ]]' in check_tag["run"]
+        runs = "\n".join(step.get("run", "") for step in promote["steps"])
+        assert "cosign verify" in runs
+        assert "--prefer-index=false" in runs
+        assert '--tag "$IMAGE:$TAG" --tag "$IMAGE:latest" "$IMAGE@$DIGEST"' in runs
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
@@ -223,13 +241,17 @@ def test_a_deploy_job_exists_only_for_a_platform(matrix: RenderedMatrix, combina
         assert ("deploy" in found[name]["jobs"]) == (platform != "none"), name
     assert ("deploy.yml" in found) == (platform != "none")
     if platform != "none":
-        for name, digest_from in [
+        for name, stage in [
             ("deploy-staging.yml", "publish"),
             ("deploy-production.yml", "promote"),
         ]:
             deploy = found[name]["jobs"]["deploy"]
             assert deploy["uses"] == "./.github/workflows/deploy.yml"
-            assert deploy["with"]["digest"] == f"${{{{ needs.{digest_from}.outputs.digest }}}}"
+            # Every image passed its checks; the service deployed is the backend's digest.
+            assert deploy["needs"] == [
+                f"{stage}-{component}" for component in components(combination)
+            ]
+            assert deploy["with"]["digest"] == f"${{{{ needs.{stage}-backend.outputs.digest }}}}"
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
@@ -270,10 +292,13 @@ def test_the_deployment_guide_names_every_secret_and_variable(
 
 def test_ci_runs_the_commands_the_dynamic_tier_proves(matrix: RenderedMatrix) -> None:
     """A green template run therefore means a green first push of the generated service."""
-    for project in matrix.all().values():
+    for combination, project in matrix.all().items():
         ci = workflows(project)["ci.yml"]
-        backend_runs = [step["run"] for step in ci["jobs"]["backend"]["steps"] if "run" in step]
-        assert backend_runs == GENERATED_CI_COMMANDS
+        runs = [step["run"] for step in ci["jobs"]["checks"]["steps"] if "run" in step]
+        if COMBINATIONS[combination]["include_frontend"]:
+            assert runs == GENERATED_CI_COMMANDS + FRONTEND_CI_COMMANDS
+        else:
+            assert runs == GENERATED_CI_COMMANDS
         aggregate = ci["jobs"]["all-checks"]
         assert aggregate["if"] == "always()"
         assert set(aggregate["needs"]) == set(ci["jobs"]) - {"all-checks"}

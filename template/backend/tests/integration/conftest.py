@@ -45,29 +45,34 @@ def apply_sql(database: PostgresCluster, *files: Path) -> None:
             connection.execute(sql_file.read_text().encode())
 
 
-@pytest.fixture(scope="session")
-def supabase_stack() -> Iterator[SupabaseStack]:
-    keys = LocalKeyPair.generate(key_id="ins_integration")
+@contextmanager
+def running_supabase_stack(keys: LocalKeyPair) -> Iterator[SupabaseStack]:
+    """PostgreSQL with the migrations, PostgREST trusting `keys`, and the gateway in front."""
     database = PostgresCluster()
-    try:
-        database.start()
-    except MissingServerError as error:
-        pytest.fail(str(error), pytrace=False)
+    database.start()
     try:
         apply_sql(database, STAND_INS, *sorted(MIGRATIONS.glob("*.sql")))
         postgrest = PostgREST(
             db_uri=database.dsn("authenticator"), jwks=json.dumps({"keys": [keys.public_jwk()]})
         )
+        postgrest.start()
         try:
-            postgrest.start()
-        except MissingServerError as error:
-            pytest.fail(str(error), pytrace=False)
-        gateway = SupabaseGateway(upstream=postgrest.url, apikey=LOCAL_SUPABASE_ANON_KEY)
-        with gateway.serving():
-            yield SupabaseStack(database, postgrest, gateway, keys)
-        postgrest.stop()
+            gateway = SupabaseGateway(upstream=postgrest.url, apikey=LOCAL_SUPABASE_ANON_KEY)
+            with gateway.serving():
+                yield SupabaseStack(database, postgrest, gateway, keys)
+        finally:
+            postgrest.stop()
     finally:
         database.stop()
+
+
+@pytest.fixture(scope="session")
+def supabase_stack() -> Iterator[SupabaseStack]:
+    try:
+        with running_supabase_stack(LocalKeyPair.generate(key_id="ins_integration")) as stack:
+            yield stack
+    except MissingServerError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture

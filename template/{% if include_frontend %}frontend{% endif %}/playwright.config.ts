@@ -1,0 +1,58 @@
+import { defineConfig } from "@playwright/test";
+
+// The built app (vite preview) against the real API on throwaway PostgreSQL and PostgREST
+// (backend/tests/integration/serve.py). Ports differ from `make dev`'s, so both can run.
+const appUrl = "http://127.0.0.1:4173";
+const apiPort = 8765;
+export const tokenFile = "test-results/session-token.txt";
+
+const chromium = process.env.CHROMIUM_PATH;
+if (!chromium) {
+  throw new Error(
+    "Set CHROMIUM_PATH to a Chromium or Chrome binary (`make e2e` finds one; on Debian: apt install chromium).",
+  );
+}
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "test-results/artifacts",
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: Boolean(process.env.CI),
+  reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
+  use: {
+    baseURL: appUrl,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: chromium,
+      // A fresh profile per run; no background calls to Google, which closed networks refuse.
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: [
+    {
+      command: `cd ../backend && uv run --locked python -m tests.integration.serve --port ${apiPort} --origin ${appUrl} --token-file ../frontend/${tokenFile}`,
+      url: `http://127.0.0.1:${apiPort}/healthz`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+      gracefulShutdown: { signal: "SIGINT", timeout: 10_000 },
+    },
+    {
+      command: "bun run build:e2e && bun run preview",
+      url: appUrl,
+      timeout: 120_000,
+      reuseExistingServer: false,
+      env: { VITE_AUTH_MODE: "local", VITE_API_URL: `http://127.0.0.1:${apiPort}` },
+    },
+  ],
+});
