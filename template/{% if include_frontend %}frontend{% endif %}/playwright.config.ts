@@ -48,7 +48,8 @@ export default defineConfig({
       gracefulShutdown: { signal: "SIGINT", timeout: 10_000 },
     },
     {
-      command: "bun run build:e2e && bun run preview",
+      // Its own folder: dist/ stays the production build.
+      command: "bun run build:e2e && bun run preview:e2e",
       url: appUrl,
       timeout: 120_000,
       reuseExistingServer: false,

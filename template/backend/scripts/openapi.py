@@ -1,6 +1,6 @@
 """Print the service's OpenAPI document, built from the app itself (no server needed).
 
-    python -m scripts.openapi > openapi.json
+python -m scripts.openapi > openapi.json
 """
 
 import json

@@ -11,9 +11,7 @@ def test_the_document_names_operations_after_their_route_functions() -> None:
     spec = json.loads(document())
 
     operations = {
-        operation["operationId"]
-        for path in spec["paths"].values()
-        for operation in path.values()
+        operation["operationId"] for path in spec["paths"].values() for operation in path.values()
     }
     assert {"list_entities", "create_entity", "update_entity", "delete_entity"} <= operations
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

@@ -1,10 +1,11 @@
 import { SignIn } from "@clerk/react";
-import { usesLocalAuth } from "@/lib/config";
 import { ClerkSessionProvider } from "./clerk-session";
 import { LocalSessionProvider } from "./local-session";
 import { LocalSignIn } from "./local-sign-in";
 
-// Chosen at build time: a production build never takes the local branch (see build-guard.ts).
+// Decided when the app is built, so a Clerk build leaves local sign-in out (see build-guard.ts).
+const usesLocalAuth = import.meta.env.VITE_AUTH_MODE === "local";
+
 export const AuthProvider = usesLocalAuth ? LocalSessionProvider : ClerkSessionProvider;
 
 export function SignInPanel() {

@@ -21,6 +21,5 @@ export function readConfig(runtime: Partial<AppConfig> | undefined, env: ImportM
 }
 
 export const config = readConfig(window.__APP_CONFIG__, import.meta.env);
-export const usesLocalAuth = import.meta.env.VITE_AUTH_MODE === "local";
 // index.html's <title> holds the project's name.
 export const appName = document.title;

@@ -1,0 +1,158 @@
+"""Dynamic tier, frontend: a rendered service with the frontend passes its gates and its
+browser tests, refuses a production build with local sign-in, and its nginx serves the build."""
+
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Render, commit_all, require, run, user_environment
+from tests.test_generated_project import FRONTEND_CI_COMMANDS, GENERATED_CI_COMMANDS
+
+REPORTS = Path(__file__).resolve().parent.parent / "reports"
+ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize(
+    "gateway", [pytest.param(False, id="e2e-frontend"), pytest.param(True, id="e2e-frontend-gateway")]
+)
+def test_the_frontend_passes_its_gates_and_browser_tests(
+    render_project: Render, gateway: bool, request: pytest.FixtureRequest
+) -> None:
+    for tool in ["uv", "make", "bun", "git"]:
+        require(tool)
+    project = render_project(include_frontend=True, include_gateway=gateway)
+    commit_all(project)
+
+    # Everything after the installs works with no network: no hosted service, no index.
+    offline = user_environment(UV_OFFLINE="1")
+    outputs = {
+        command: ANSI_COLOURS.sub(
+            "", run(*command.split(), cwd=project, env=None if "setup" in command else offline)
+        )
+        for command in GENERATED_CI_COMMANDS + FRONTEND_CI_COMMANDS
+    }
+    assert "Required test coverage of 90" in outputs["make check"]
+    assert re.search(r"Tests\s+\d+ passed", outputs["make check"])  # Vitest
+    assert re.search(r"\b2 passed\b", outputs["make e2e"])  # Playwright
+
+    frontend = project / "frontend"
+    screenshots = REPORTS / "screenshots" / request.node.callspec.id
+    screenshots.mkdir(parents=True, exist_ok=True)
+    for name in ["entities.png", "final.png"]:
+        shot = frontend / "test-results" / name
+        assert shot.read_bytes().startswith(b"\x89PNG")
+        shutil.copy(shot, screenshots / name)
+
+    # The production build (make check made it) carries no local sign-in.
+    bundle = "".join(path.read_text() for path in (frontend / "dist" / "assets").glob("*.js"))
+    assert "ClerkProvider" in bundle or "clerk" in bundle
+    assert "make token" not in bundle
+
+    run("make", "format", cwd=project, env=offline)
+    assert run("git", "status", "--porcelain", "--untracked-files=no", cwd=project) == ""
+
+
+def test_a_production_build_with_local_sign_in_fails(render_project: Render) -> None:
+    require("bun")
+    project = render_project(include_frontend=True)
+    run("bun", "install", "--frozen-lockfile", cwd=project / "frontend")
+
+    build = subprocess.run(
+        ["bun", "run", "build"],  # noqa: S607 - bun is this suite's own tool
+        cwd=project / "frontend",
+        env=user_environment(VITE_AUTH_MODE="local"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert build.returncode != 0
+    assert "VITE_AUTH_MODE=local cannot be built for production" in build.stdout + build.stderr
+    assert not (project / "frontend" / "dist").exists()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_nginx_serves_the_app_with_fallback_caching_headers_and_runtime_config(
+    render_project: Render,
+) -> None:
+    """The image's nginx configuration, run by a real nginx (no container engine here)."""
+    nginx = require("nginx")
+    project = render_project(include_frontend=True, domain="shop.example.org")
+    frontend = project / "frontend"
+    site = Path(tempfile.mkdtemp())
+    site.chmod(0o755)  # nginx started as root serves as an unprivileged user
+    (site / "assets").mkdir()
+    (site / "index.html").write_text("<!doctype html><title>app</title>")
+    (site / "assets" / "index-abc123.js").write_text("console.log(1)")
+    port = free_port()
+    # What the image's entrypoint does: fill the template from the environment.
+    server = (
+        (frontend / "nginx" / "default.conf.template")
+        .read_text()
+        .replace("${API_URL}", "https://api.shop.example.org")
+        .replace("${CLERK_PUBLISHABLE_KEY}", "pk_test_runtime")
+        .replace("listen 8080;", f"listen 127.0.0.1:{port};")
+        .replace("/usr/share/nginx/html", str(site))
+        .replace("/etc/nginx/snippets/", f"{frontend / 'nginx'}/")
+    )
+    (site / "server.conf").write_text(server)
+    (site / "nginx.conf").write_text(
+        f"pid {site}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n  include /etc/nginx/mime.types;\n  access_log off;\n"
+        f"  client_body_temp_path {site}/body;\n  proxy_temp_path {site}/proxy;\n"
+        f"  fastcgi_temp_path {site}/fastcgi;\n  uwsgi_temp_path {site}/uwsgi;\n"
+        f"  scgi_temp_path {site}/scgi;\n  include {site}/server.conf;\n}}\n"
+    )
+    process = subprocess.Popen(  # noqa: S603 - the suite's own nginx and config
+        [nginx, "-p", str(site), "-c", str(site / "nginx.conf"), "-g", "daemon off;"],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                httpx.get(base, timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.05)
+
+        deep_link = httpx.get(f"{base}/entities?page=2")
+        assert deep_link.status_code == 200
+        assert deep_link.text.startswith("<!doctype html>")
+        assert deep_link.headers["cache-control"] == "no-cache"
+        for response in [deep_link, httpx.get(f"{base}/assets/index-abc123.js")]:
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["x-frame-options"] == "DENY"
+            policy = response.headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in policy
+            assert "https://clerk.shop.example.org" in policy
+            assert "server" not in response.headers or "/" not in response.headers["server"]
+
+        asset = httpx.get(f"{base}/assets/index-abc123.js")
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert httpx.get(f"{base}/assets/missing.js").status_code == 404
+
+        config = httpx.get(f"{base}/config.js")
+        assert config.headers["content-type"] == "application/javascript"
+        assert config.headers["cache-control"] == "no-store"
+        assert 'apiUrl: "https://api.shop.example.org"' in config.text
+        assert 'clerkPublishableKey: "pk_test_runtime"' in config.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(site, ignore_errors=True)
