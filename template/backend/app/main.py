@@ -16,7 +16,7 @@ from app.core.config import Settings, get_settings
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.http_client import ServiceClients, create_http_client
 from app.core.logging import configure_logging
-from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.middleware import RequestContextMiddleware
 from app.core.sentry import flush_sentry, init_sentry
 from app.core.supabase import check_supabase, create_supabase
 from app.services.readiness import ReadinessChecks
@@ -75,7 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "X-Correlation-ID"],
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     # Added last, so it is the outermost layer: it sees every response, CORS preflights included.
-    app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
+    app.add_middleware(
+        RequestContextMiddleware,
+        hsts=settings.is_production,
+        max_body_bytes=settings.max_request_body_bytes,
+    )
     return app

@@ -1,6 +1,7 @@
 """Structured logs: one JSON object per line, with the request's ids and no secrets."""
 
 import functools
+import json
 import logging
 import re
 import sys
@@ -8,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 from app.core.config import Settings
 from app.core.request_context import current_request
@@ -34,8 +35,12 @@ def _is_sensitive(key: str) -> bool:
     return SENSITIVE_KEY.search(key) is not None
 
 
+# Most values are these; checking the exact type first skips the slower Mapping check.
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _redact(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    if type(value) not in PLAIN_TYPES and isinstance(value, Mapping):
         return {
             key: REDACTED if _is_sensitive(str(key)) else _redact(item)
             for key, item in value.items()
@@ -48,6 +53,24 @@ def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
     return {
         key: REDACTED if _is_sensitive(key) else _redact(value) for key, value in event_dict.items()
     }
+
+
+# Built once: json.dumps with a `default` builds a new encoder for every line.
+_encode_json = json.JSONEncoder(default=repr).encode
+
+
+def render_json(_: WrappedLogger, __: str, event_dict: EventDict) -> str:
+    """One JSON object; values JSON cannot hold are written as their repr()."""
+    return _encode_json(event_dict)
+
+
+# The request middleware's logger. structlog's uncached loggers bind anew on every call, which
+# costs more than the line itself; this one is bound once per configuration instead.
+_request_logger: FilteringBoundLogger = structlog.get_logger("app.request")
+
+
+def request_logger() -> FilteringBoundLogger:
+    return _request_logger
 
 
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
@@ -65,7 +88,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     }
 
     def add_service_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-        return {**event_dict, **service_fields}
+        event_dict.update(service_fields)
+        return event_dict
 
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -75,7 +99,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     ]
     renderer: Processor
     if settings.log_format == "json":
-        renderer = structlog.processors.JSONRenderer()
+        renderer = render_json
         shared.append(structlog.processors.format_exc_info)
     else:
         renderer = structlog.dev.ConsoleRenderer()
@@ -88,6 +112,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         # stream, say) reach them too.
         cache_logger_on_first_use=False,
     )
+    global _request_logger
+    _request_logger = structlog.get_logger("app.request").bind()
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[

@@ -1,4 +1,4 @@
-"""The request pipeline: ids, security headers, crash answers and one log line per request.
+"""The request pipeline: ids, security headers, body size limit, crash answers, one log line.
 
 Written as pure ASGI (not BaseHTTPMiddleware) so it never buffers bodies and the request's
 context variables stay visible to everything it wraps.
@@ -9,11 +9,11 @@ import time
 import uuid
 
 import structlog
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import ErrorCode, error_response, internal_error_response
+from app.core.logging import request_logger
 from app.core.request_context import RequestIds, current_request
 from app.core.sentry import report_exception
 
@@ -46,58 +46,38 @@ def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
 
 
-def correlation_id_from(headers: Headers) -> str | None:
-    """The caller's correlation id, if it is safe to log and forward; otherwise None."""
-    value = headers.get("x-correlation-id")
-    return value if value is not None and CORRELATION_ID.match(value) else None
-
-
-class BodySizeLimitMiddleware:
-    """Refuses request bodies larger than `max_bytes` with 413, without reading them whole.
-
-    A declared Content-Length is refused at once; a chunked body is counted as it arrives.
-    """
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            response = error_response(
-                status_code=413,
-                code=ErrorCode.PAYLOAD_TOO_LARGE,
-                message=f"The request body is larger than {self.max_bytes} bytes.",
-                request_id=scope.get("state", {}).get("request_id", ""),
-            )
-            await response(scope, receive, send)
-            return
-        received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise HTTPException(
-                    413, detail=f"The request body is larger than {self.max_bytes} bytes."
-                )
-            return message
-
-        await self.app(scope, counting_receive, send)
+def _read_headers(scope: Scope) -> tuple[str | None, bytes]:
+    """The caller's correlation id (if safe to log and forward) and declared Content-Length."""
+    correlation_id: str | None = None
+    declared = b""
+    for name, value in scope["headers"]:
+        # The first of a repeated header counts, as with Starlette's Headers.
+        if name == b"content-length" and not declared:
+            declared = value
+        elif name == b"x-correlation-id" and correlation_id is None:
+            correlation_id = value.decode("latin-1")
+    if correlation_id is not None and not CORRELATION_ID.match(correlation_id):
+        correlation_id = None
+    return correlation_id, declared
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    """Ids, security headers, the body size limit, crash answers and the request log line.
+
+    One layer rather than several: each ASGI layer costs every request a call and a closure.
+    A body over `max_body_bytes` is refused with 413 without being read whole: at once when
+    Content-Length declares it, otherwise as soon as the chunks received pass the limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool, max_body_bytes: int) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
+        self._too_large = f"The request body is larger than {max_body_bytes} bytes."
         # Encoded once: these are added to every response, on the hot path.
         defaults = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if hsts else {})}
         self._api_headers = _encoded({**defaults, "Content-Security-Policy": API_CSP})
         self._docs_headers = _encoded({**defaults, "Content-Security-Policy": DOCS_CSP})
+        self._managed = ID_HEADERS | {name for name, _ in self._api_headers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,16 +85,15 @@ class RequestContextMiddleware:
             return
 
         request_id = str(uuid.uuid4())
-        ids = RequestIds(
-            request_id=request_id,
-            correlation_id=correlation_id_from(Headers(scope=scope)) or request_id,
-        )
+        correlation_id, declared = _read_headers(scope)
+        ids = RequestIds(request_id=request_id, correlation_id=correlation_id or request_id)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         token = current_request.set(ids)
         started = time.perf_counter()
         status_code = 500
         response_started = False
+        received = 0
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status_code, response_started
@@ -124,8 +103,25 @@ class RequestContextMiddleware:
                 message["headers"] = self._with_headers(message, ids, scope["path"])
             await send(message)
 
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise HTTPException(413, detail=self._too_large)
+            return message
+
         try:
-            await self.app(scope, receive, send_with_headers)
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                response = error_response(
+                    status_code=413,
+                    code=ErrorCode.PAYLOAD_TOO_LARGE,
+                    message=self._too_large,
+                    request_id=request_id,
+                )
+                await response(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, limited_receive, send_with_headers)
         except Exception as exc:
             logger.exception("unhandled_exception", path=scope["path"])
             report_exception(exc)
@@ -140,14 +136,15 @@ class RequestContextMiddleware:
         self, message: Message, ids: RequestIds, path: str
     ) -> list[tuple[bytes, bytes]]:
         """The response's headers, our ids, and each security header the route did not set."""
-        headers = [
-            (name, value)
-            for name, value in message.get("headers", [])
-            if name.lower() not in ID_HEADERS
-        ]
-        present = {name.lower() for name, _ in headers}
+        headers: list[tuple[bytes, bytes]] = message.get("headers", [])
         defaults = self._docs_headers if path in DOCS_PATHS else self._api_headers
-        headers += [(name, value) for name, value in defaults if name not in present]
+        present = {name.lower() for name, _ in headers}
+        if present.isdisjoint(self._managed):
+            # The usual case: the route set none of them, so nothing needs filtering.
+            headers = [*headers, *defaults]
+        else:
+            headers = [(name, value) for name, value in headers if name.lower() not in ID_HEADERS]
+            headers += [(name, value) for name, value in defaults if name not in present]
         headers += [
             (b"x-request-id", ids.request_id.encode()),
             (b"x-correlation-id", ids.correlation_id.encode()),
@@ -164,9 +161,10 @@ class RequestContextMiddleware:
         }
         if user_id is not None:
             fields["user_id"] = user_id
+        log = request_logger()
         if status_code >= 500:
-            logger.error("request", **fields)
+            log.error("request", **fields)
         elif status_code >= 400:
-            logger.warning("request", **fields)
+            log.warning("request", **fields)
         else:
-            logger.info("request", **fields)
+            log.info("request", **fields)
