@@ -1,12 +1,18 @@
-"""Regenerate the backend's lock file template: `uv run python -m tests.relock [--upgrade]`.
+"""Regenerate the lock files: `uv run python -m tests.relock [--upgrade]`.
 
-The rendered pyproject.toml differs between answers only in the project name and
+Backend: the rendered pyproject.toml differs between answers only in the project name and
 `requires-python`, so one lock serves every answer: it is resolved once for the lowest
 supported Python, those two values are turned back into Jinja, and the result is checked
 with `uv lock --check` in a render for each supported Python.
+
+Frontend: package.json pins exact versions (change a pin there, then relock). bun resolves
+it in a render, the lock is copied back, and it must name a build of every native package for
+every platform: a registry mirror can lack some, and a lock made from it fails elsewhere.
 """
 
 import argparse
+import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -15,6 +21,7 @@ from pathlib import Path
 from tests.rendering import TEMPLATE_ROOT, render
 
 LOCK_TEMPLATE = TEMPLATE_ROOT / "template" / "backend" / "uv.lock.jinja"
+BUN_LOCK = TEMPLATE_ROOT / "template" / "{% if include_frontend %}frontend{% endif %}" / "bun.lock"
 PYTHON_VERSIONS = ("3.12", "3.13")
 PROBE_SLUG = "relock-probe"
 
@@ -33,6 +40,33 @@ def templated(lock: str) -> str:
     return lock.replace(project_line, 'name = "{{ project_slug }}"').replace(
         python_line, 'requires-python = ">={{ python_version }}"'
     )
+
+
+def missing_platform_builds(bun_lock: str) -> list[str]:
+    """Optional (per-platform) dependencies that bun.lock names but holds no entry for."""
+    # bun.lock is JSON with trailing commas.
+    packages = json.loads(re.sub(r",(\s*[}\]])", r"\1", bun_lock))["packages"]
+    missing = []
+    for name, entry in packages.items():
+        metadata = next((part for part in entry if isinstance(part, dict)), {})
+        for dependency in metadata.get("optionalDependencies", {}):
+            if dependency not in packages and f"{name}/{dependency}" not in packages:
+                missing.append(f"{name} -> {dependency}")
+    return missing
+
+
+def relock_frontend(workdir: Path) -> None:
+    """package.json pins exact versions: change a pin there, then relock."""
+    frontend = render(workdir / "frontend-lock", include_frontend=True) / "frontend"
+    subprocess.run(["bun", "install"], cwd=frontend, check=True)  # noqa: S607
+    lock = (frontend / "bun.lock").read_text()
+    if missing := missing_platform_builds(lock):
+        sys.exit(
+            "relock: bun.lock lacks platform builds; pin older versions:\n" + "\n".join(missing)
+        )
+    BUN_LOCK.write_text(lock)
+    check = render(workdir / "frontend-check", include_frontend=True) / "frontend"
+    subprocess.run(["bun", "install", "--frozen-lockfile"], cwd=check, check=True)  # noqa: S607
 
 
 def main() -> None:
@@ -55,7 +89,9 @@ def main() -> None:
                 python_version=python_version,
             )
             uv("lock", "--check", cwd=check / "backend")
-    print(f"relock: wrote {LOCK_TEMPLATE.relative_to(TEMPLATE_ROOT)}")
+        relock_frontend(Path(workdir))
+    for written in (LOCK_TEMPLATE, BUN_LOCK):
+        print(f"relock: wrote {written.relative_to(TEMPLATE_ROOT)}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.mark.parametrize(
-    "gateway", [pytest.param(False, id="e2e-frontend"), pytest.param(True, id="e2e-frontend-gateway")]
+    "gateway",
+    [pytest.param(False, id="e2e-frontend"), pytest.param(True, id="e2e-frontend-gateway")],
 )
 def test_the_frontend_passes_its_gates_and_browser_tests(
     render_project: Render, gateway: bool, request: pytest.FixtureRequest

@@ -9,6 +9,7 @@ import yaml
 
 from tests.conftest import Render
 from tests.matrix import COMBINATIONS, RenderedMatrix
+from tests.relock import BUN_LOCK, missing_platform_builds
 
 # GitHub Actions expressions (`${{ ... }}`) and JSX objects (`={{ ... }}`) are meant to be
 # there; Jinja's are not.
@@ -124,3 +125,11 @@ def test_the_env_file_is_not_committed_but_its_example_is(render_project: Render
     assert ".env" in ignored
     assert ".env.example" not in ignored
     assert (project / ".env").read_text() == (project / ".env.example").read_text()
+
+
+def test_the_frontend_lock_has_a_build_for_every_platform() -> None:
+    """A lock resolved from a registry mirror that lacks some platforms' builds fails elsewhere."""
+    assert missing_platform_builds(BUN_LOCK.read_text()) == []
+    assert missing_platform_builds(
+        '{"packages": {"tool": ["tool@1", "", {"optionalDependencies": {"tool-linux": "1"}}]}}'
+    ) == ["tool -> tool-linux"]
