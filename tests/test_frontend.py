@@ -41,7 +41,7 @@ def test_the_frontend_passes_its_gates_and_browser_tests(
     }
     assert "Required test coverage of 90" in outputs["make check"]
     assert re.search(r"Tests\s+\d+ passed", outputs["make check"])  # Vitest
-    assert re.search(r"\b2 passed\b", outputs["make e2e"])  # Playwright
+    assert re.search(r"\b3 passed\b", outputs["make e2e"])  # Playwright
 
     frontend = project / "frontend"
     screenshots = REPORTS / "screenshots" / request.node.callspec.id
@@ -57,7 +57,7 @@ def test_the_frontend_passes_its_gates_and_browser_tests(
     assert "make token" not in bundle
 
     run("make", "format", cwd=project, env=offline)
-    assert run("git", "status", "--porcelain", "--untracked-files=no", cwd=project) == ""
+    assert run("git", "status", "--porcelain", cwd=project) == ""
 
 
 def test_a_production_build_with_local_sign_in_fails(render_project: Render) -> None:

@@ -4,6 +4,7 @@ import { defineConfig } from "@playwright/test";
 // (backend/tests/integration/serve.py). Ports differ from `make dev`'s, so both can run.
 const appUrl = "http://127.0.0.1:4173";
 const apiPort = 8765;
+export const apiUrl = `http://127.0.0.1:${apiPort}`;
 export const tokenFile = "test-results/session-token.txt";
 
 const chromium = process.env.CHROMIUM_PATH;
@@ -42,7 +43,7 @@ export default defineConfig({
   webServer: [
     {
       command: `cd ../backend && uv run --locked python -m tests.integration.serve --port ${apiPort} --origin ${appUrl} --token-file ../frontend/${tokenFile}`,
-      url: `http://127.0.0.1:${apiPort}/healthz`,
+      url: `${apiUrl}/healthz`,
       timeout: 60_000,
       reuseExistingServer: false,
       gracefulShutdown: { signal: "SIGINT", timeout: 10_000 },
@@ -53,7 +54,7 @@ export default defineConfig({
       url: appUrl,
       timeout: 120_000,
       reuseExistingServer: false,
-      env: { VITE_AUTH_MODE: "local", VITE_API_URL: `http://127.0.0.1:${apiPort}` },
+      env: { VITE_AUTH_MODE: "local", VITE_API_URL: apiUrl },
     },
   ],
 });

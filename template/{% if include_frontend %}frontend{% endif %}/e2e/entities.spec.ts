@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
-import { expect, test } from "@playwright/test";
-import { tokenFile } from "../playwright.config";
+import { expect, type Page, test } from "@playwright/test";
+import { apiUrl, tokenFile } from "../playwright.config";
+
+async function signIn(page: Page): Promise<void> {
+  await page.goto("/sign-in");
+  await page.getByLabel("Session token").fill(readFileSync(tokenFile, "utf8"));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Entities" })).toBeVisible();
+}
 
 test("a user signs in, manages entities, sees the API's errors, and signs out", async ({
   page,
@@ -8,9 +15,7 @@ test("a user signs in, manages entities, sees the API's errors, and signs out", 
   await page.goto("/");
   await expect(page).toHaveURL(/\/sign-in$/);
 
-  await page.getByLabel("Session token").fill(readFileSync(tokenFile, "utf8"));
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Entities" })).toBeVisible();
+  await signIn(page);
   await expect(page.getByTestId("user-id")).toHaveText("user_e2e");
   await expect(page.getByText("No entities yet")).toBeVisible();
 
@@ -49,6 +54,30 @@ test("a user signs in, manages entities, sees the API's errors, and signs out", 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in$/);
   await page.screenshot({ path: "test-results/final.png", fullPage: true });
+});
+
+test("a long list is paged, newest first", async ({ page, request }) => {
+  const headers = { Authorization: `Bearer ${readFileSync(tokenFile, "utf8")}` };
+  for (let number = 1; number <= 12; number++) {
+    const created = await request.post(`${apiUrl}/api/v1/entities`, {
+      headers,
+      data: { title: `Item ${number}` },
+    });
+    expect(created.status()).toBe(201);
+  }
+
+  await signIn(page);
+  await expect(page.getByText("Page 1 of 2 (12 entities)")).toBeVisible();
+  await expect(page.getByTestId("entity-row")).toHaveCount(10);
+  await expect(page.getByTestId("entity-row").first()).toContainText("Item 12");
+
+  await page.getByRole("link", { name: "Next" }).click();
+  await expect(page).toHaveURL(/page=2/);
+  await expect(page.getByText("Page 2 of 2 (12 entities)")).toBeVisible();
+  await expect(page.getByTestId("entity-row")).toHaveText([/Item 2/, /Item 1/]);
+
+  await page.getByRole("link", { name: "Previous" }).click();
+  await expect(page.getByText("Page 1 of 2 (12 entities)")).toBeVisible();
 });
 
 test("an unknown address shows the not-found page", async ({ page }) => {
