@@ -102,7 +102,7 @@ def test_nginx_serves_the_app_with_fallback_caching_headers_and_runtime_config(
     server = (
         (frontend / "nginx" / "default.conf.template")
         .read_text()
-        .replace("${API_URL}", "https://api.shop.example.org")
+        .replace("${API_URL}", "http://localhost:8000")
         .replace("${CLERK_PUBLISHABLE_KEY}", "pk_test_runtime")
         .replace("listen 8080;", f"listen 127.0.0.1:{port};")
         .replace("/usr/share/nginx/html", str(site))
@@ -142,6 +142,8 @@ def test_nginx_serves_the_app_with_fallback_caching_headers_and_runtime_config(
             policy = response.headers["content-security-policy"]
             assert "frame-ancestors 'none'" in policy
             assert "https://clerk.shop.example.org" in policy
+            # The API's origin, even over plain http as in local compose, may be called.
+            assert "connect-src 'self' http://localhost:8000 https:;" in policy
             assert "server" not in response.headers or "/" not in response.headers["server"]
 
         asset = httpx.get(f"{base}/assets/index-abc123.js")
@@ -151,7 +153,7 @@ def test_nginx_serves_the_app_with_fallback_caching_headers_and_runtime_config(
         config = httpx.get(f"{base}/config.js")
         assert config.headers["content-type"] == "application/javascript"
         assert config.headers["cache-control"] == "no-store"
-        assert 'apiUrl: "https://api.shop.example.org"' in config.text
+        assert 'apiUrl: "http://localhost:8000"' in config.text
         assert 'clerkPublishableKey: "pk_test_runtime"' in config.text
     finally:
         process.terminate()

@@ -348,6 +348,18 @@ def test_the_gateway_exists_only_when_chosen(matrix: RenderedMatrix, combination
     assert any(
         label.startswith("traefik.http.middlewares.api-rate-limit.ratelimit.") for label in labels
     )
+    # The file only adds to services that the compose files it joins define, on a server too.
+    bases = [project / "compose.yml"]
+    if answers["deploy_platform"] == "ssh":
+        bases.append(project / "deploy" / "ssh" / "compose.yml")
+    for base in bases:
+        services = yaml.safe_load(base.read_text())["services"]
+        assert set(gateway["services"]) - {"gateway"} <= set(services), base
+    if answers["include_frontend"]:
+        frontend_labels = gateway["services"]["frontend"]["labels"]
+        assert f"traefik.http.routers.dashboard.rule=Host(`dashboard.{recorded['domain']}`)" in (
+            frontend_labels
+        )
 
 
 def test_fly_checks_health_on_the_service_port(matrix: RenderedMatrix) -> None:
@@ -393,3 +405,49 @@ def test_the_ssh_deploy_script_accepts_only_a_digest(
         )
         assert result.returncode == 2, hostile
         assert "expected an image digest" in result.stderr
+
+
+def run_ssh_deploy(project: Path, server: Path, digest: str) -> subprocess.CompletedProcess[str]:
+    """deploy.sh in a stand-in server folder, with a docker that only records its arguments."""
+    script = (project / "deploy" / "ssh" / "deploy.sh").read_text()
+    script = re.sub(r'readonly HERE=".*"', f'readonly HERE="{server}"', script)
+    (server / "deploy.sh").write_text(script)
+    bin_dir = server / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    docker = bin_dir / "docker"
+    docker.write_text(f'#!/bin/sh\necho "$@" >> {server}/docker.log\n')
+    docker.chmod(0o755)
+    return subprocess.run(  # noqa: S603
+        ["/bin/bash", str(server / "deploy.sh")],
+        env={"SSH_ORIGINAL_COMMAND": digest, "PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_ssh_deploy_starts_the_frontend_when_the_server_has_its_settings(
+    matrix: RenderedMatrix, tmp_path: Path
+) -> None:
+    project = matrix["static-ssh-gateway-frontend"]
+    digest = "sha256:" + "a" * 64
+    (tmp_path / "compose.gateway.yml").touch()
+
+    backend_only = run_ssh_deploy(project, tmp_path, digest)
+    assert backend_only.returncode == 0, backend_only.stderr
+    deployed = (tmp_path / "deployed.env").read_text()
+    assert "COMPOSE_FILE=compose.yml:compose.gateway.yml\n" in deployed
+    assert "COMPOSE_PROFILES" not in deployed
+
+    (tmp_path / "frontend.env").write_text("API_URL=https://api.example.com\nFRONTEND_TAG=staging\n")
+    with_frontend = run_ssh_deploy(project, tmp_path, digest)
+    assert with_frontend.returncode == 0, with_frontend.stderr
+    deployed = (tmp_path / "deployed.env").read_text()
+    assert "COMPOSE_PROFILES=ui\nFRONTEND_TAG=staging\n" in deployed
+    assert "up --detach --wait --remove-orphans" in (tmp_path / "docker.log").read_text()
+
+    (tmp_path / "frontend.env").write_text("FRONTEND_TAG=staging; reboot\n")
+    hostile = run_ssh_deploy(project, tmp_path, digest)
+    assert hostile.returncode == 2
+    assert "not an image tag" in hostile.stderr
+    assert "FRONTEND_TAG=staging\n" in (tmp_path / "deployed.env").read_text()
