@@ -6,7 +6,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
+from app.core.logging import configure_logging
 from app.main import create_app
+from app.services.readiness import ReadinessChecks
 from tests.conftest import DEPLOYED, LogLines, SettingsFactory
 
 
@@ -94,13 +96,13 @@ def test_one_log_line_per_request_at_a_level_matching_the_status(
     async def crash() -> None:
         raise RuntimeError("boom")
 
-    ok = client.get("/healthz")
+    ok = client.get("/version")
     client.get("/missing")
     client.get("/api/v1/crash")
 
     lines = logs.events("request")
     assert [(line["path"], line["status"], line["level"]) for line in lines] == [
-        ("/healthz", 200, "info"),
+        ("/version", 200, "info"),
         ("/missing", 404, "warning"),
         ("/api/v1/crash", 500, "error"),
     ]
@@ -108,6 +110,27 @@ def test_one_log_line_per_request_at_a_level_matching_the_status(
     assert lines[0]["request_id"] == ok.headers["X-Request-ID"]
     assert isinstance(lines[0]["duration_ms"], float)
     assert "user_id" not in lines[0]
+
+
+def test_healthy_probe_answers_are_logged_at_debug_only(
+    app: FastAPI, client: TestClient, logs: LogLines, make_settings: SettingsFactory
+) -> None:
+    async def not_ready() -> None:
+        raise ConnectionError("database unreachable")
+
+    client.get("/healthz")
+    app.state.readiness = ReadinessChecks(timeout_seconds=1)
+    app.state.readiness.register("database", not_ready)
+    assert client.get("/readyz").status_code == 503
+
+    # At the default level a healthy probe leaves no line; a failing one (503) does.
+    assert [(line["path"], line["level"]) for line in logs.events("request")] == [
+        ("/readyz", "error")
+    ]
+    configure_logging(make_settings(log_level="DEBUG"), stream=logs.stream)
+    client.get("/healthz")
+    assert logs.events("request")[-1]["path"] == "/healthz"
+    assert logs.events("request")[-1]["level"] == "debug"
 
 
 def test_the_request_line_names_the_user_when_known(

@@ -37,6 +37,9 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), geolocation=(), microphone=(), payment=(), usb=()",
 }
 HSTS = "max-age=63072000; includeSubDomains"
+# Platforms and load balancers call these every few seconds: their healthy answers are logged at
+# debug, or they would bury the real traffic (and cost log storage). Failures still show.
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 ID_HEADERS = frozenset({b"x-request-id", b"x-correlation-id"})
@@ -166,5 +169,7 @@ class RequestContextMiddleware:
             log.error("request", **fields)
         elif status_code >= 400:
             log.warning("request", **fields)
+        elif scope["path"] in PROBE_PATHS:
+            log.debug("request", **fields)
         else:
             log.info("request", **fields)
