@@ -466,25 +466,30 @@ How each is measured:
   `make test-unit`.
 
 Reading the figures against the targets:
-- **/healthz throughput** is below the 85 % target (53 % before the last round of work, 66 %
-  now, with the machine busier than usual). Profiled in-process (the ASGI app called directly,
-  no server), a bare FastAPI request costs about 64 µs here and the service's went from about
-  170 µs to about 135 µs: the body-size check now lives in the request middleware (one ASGI layer,
-  not two), the request logger is bound once per configuration instead of on every call, the
-  JSON encoder is built once, redaction skips plain values, and /healthz answers pre-encoded
-  bytes. What is left is the one JSON log line (about 35 µs in place; about 7 µs less with
-  orjson, not taken: a new dependency for about 5 %) and the middleware itself (about 25 µs:
-  a uuid4, the ids, the security headers). Those are features the service promises; a service
-  that needs the rest can raise `LOG_LEVEL` to `WARNING` (no line for 2xx requests), which
-  brings it to about 96 µs.
-- **Cold start** is above the 1 s target, but so is the bare app's on this machine: importing
-  FastAPI and uvicorn alone takes about 0.85 s here (1.0-1.7 s to the first 200, depending on the
-  load). The service imports about 0.8 s more before it answers: supabase-py about 0.5 s (httpx,
-  postgrest, PyJWT and cryptography through its auth client, realtime, storage), Clerk's SDK,
-  stamina, pydantic-settings; in the development environment the benchmark runs in, httpx and
-  structlog also load rich for their optional console output. Sentry is imported only when a DSN
-  is set. Importing Supabase's and Clerk's clients on first use instead of at start would remove
-  most of the gap; it is not done yet. The ratio to the bare app is the figure to watch.
+- **/healthz throughput** is below the 85 % target (53 % before the request-path work, 66-72 %
+  since, depending on the load). Profiled in-process (the ASGI app called directly, no server), a
+  bare FastAPI request costs about 64 µs here and the service's went from about 170 µs to about
+  135 µs: the body-size check now lives in the request middleware (one ASGI layer, not two), the
+  request logger is bound once per configuration instead of on every call, the JSON encoder is
+  built once, redaction skips plain values, and /healthz answers pre-encoded bytes. What is left
+  is the one JSON log line (about 35 µs in place; about 7 µs less with orjson, not taken: a new
+  dependency for about 5 %) and the middleware itself (about 25 µs: a uuid4, the ids, the security
+  headers). Those are features the service promises; a service that needs the rest can raise
+  `LOG_LEVEL` to `WARNING` (no line for 2xx requests), which brings it to about 96 µs.
+- **Cold start** is above the 1 s target, but so is the bare app's on this machine (1.0-3.0 s to
+  the first 200 across runs, depending on the load). Most of that is compiling: this machine sets
+  `PYTHONDONTWRITEBYTECODE` and uv does not compile on install, so every start compiles FastAPI,
+  uvicorn and the rest from source. Importing FastAPI and uvicorn takes about 1.7 s that way and
+  0.9 s from compiled bytecode, which the image has (`UV_COMPILE_BYTECODE=1`). The service went
+  from 2.1-2.6x the bare app to 1.5x: supabase-py and postgrest-py (with PyJWT, cryptography,
+  realtime, storage), Clerk's SDK and stamina are imported by the first request that needs them,
+  not at start (about 0.7 s here, 0.3 s from bytecode), and the Supabase client is created by
+  that request, once. The first such request pays for those imports. What the service still
+  imports before it answers: httpx (its shared pool opens at start), pydantic-settings,
+  structlog, and its own modules and routes; in the development environment the benchmark runs
+  in, httpx and structlog also load rich for their optional console output, which an image
+  without the dev dependencies does not contain. Sentry is imported only when a DSN is set. The
+  ratio to the bare app is the figure to watch.
 - **/api/v1/entities** includes a token check with Clerk's SDK (RS256), supabase-py, and the
   gateway hop; the Python test gateway is the slowest part of both columns, so absolute numbers
   are far below a real Supabase deployment's.

@@ -18,7 +18,7 @@ from app.core.http_client import ServiceClients, create_http_client
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.sentry import flush_sentry, init_sentry
-from app.core.supabase import check_supabase, create_supabase
+from app.core.supabase import SharedSupabase, check_supabase, create_supabase
 from app.services.readiness import ReadinessChecks
 
 logger = structlog.get_logger(__name__)
@@ -30,7 +30,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sentry_enabled = init_sentry(settings)
     http = create_http_client(settings)
     app.state.service_clients = ServiceClients(settings, http)
-    app.state.supabase = await create_supabase(settings, http)
+    supabase = SharedSupabase(partial(create_supabase, settings, http))
+    app.state.supabase = supabase
     app.state.authenticator = ClerkAuthenticator(settings)
     app.state.readiness = ReadinessChecks(timeout_seconds=settings.readiness_timeout_seconds)
     app.state.readiness.register("supabase", partial(check_supabase, http, settings))
@@ -39,6 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         logger.info("shutdown")
+        await supabase.aclose()
         await http.aclose()
         if sentry_enabled:
             flush_sentry()

@@ -1,17 +1,19 @@
 """Typed dependencies for route handlers; override any of them in tests."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from supabase import AsyncClient
 
 from app.core.auth import ClerkAuthenticator, Principal
 from app.core.config import Settings
 from app.core.http_client import ServiceClients
-from app.core.supabase import as_user
+from app.core.supabase import SharedSupabase, as_user
 from app.services.entities import EntityService
 from app.services.readiness import ReadinessChecks
+
+if TYPE_CHECKING:
+    from supabase import AsyncClient
 
 
 def get_settings(request: Request) -> Settings:
@@ -29,9 +31,9 @@ def get_service_clients(request: Request) -> ServiceClients:
     return clients
 
 
-def get_supabase(request: Request) -> AsyncClient:
-    supabase: AsyncClient = request.app.state.supabase
-    return supabase
+async def get_supabase(request: Request) -> "AsyncClient":
+    supabase: SharedSupabase = request.app.state.supabase
+    return await supabase.get()
 
 
 # Declares the scheme in the OpenAPI document (the docs' "Authorize" button); the raw header
@@ -53,7 +55,8 @@ async def get_principal(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReadinessDep = Annotated[ReadinessChecks, Depends(get_readiness_checks)]
 ServiceClientsDep = Annotated[ServiceClients, Depends(get_service_clients)]
-SupabaseDep = Annotated[AsyncClient, Depends(get_supabase)]
+# A string, because supabase-py is imported only once the client is first needed.
+SupabaseDep = Annotated["AsyncClient", Depends(get_supabase)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 

@@ -1,29 +1,26 @@
 """Who is calling: Clerk session tokens from `Authorization: Bearer`, verified by Clerk's SDK."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from clerk_backend_api.security import authenticate_request_async
-from clerk_backend_api.security.types import (
-    AuthenticateRequestOptions,
-    AuthErrorReason,
-    TokenVerificationErrorReason,
-)
 
 from app.core.config import Settings
 from app.core.errors import ErrorCode, ServiceError
 
-logger = structlog.get_logger(__name__)
+# Clerk's SDK is imported by the first request with a token to check, not at startup, for the
+# same reason as supabase-py (app/core/supabase.py).
+if TYPE_CHECKING:
+    from clerk_backend_api.security.types import (
+        AuthenticateRequestOptions,
+        AuthErrorReason,
+        TokenVerificationErrorReason,
+    )
 
-# Reasons that say Clerk could not be asked, not that the token is bad.
-UNAVAILABLE_REASONS = frozenset(
-    {
-        TokenVerificationErrorReason.JWK_FAILED_TO_LOAD,
-        TokenVerificationErrorReason.JWK_REMOTE_INVALID,
-        TokenVerificationErrorReason.SERVER_ERROR,
-    }
-)
+logger = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +54,15 @@ class _BearerOnly:
 
 class ClerkAuthenticator:
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
         self._issuer = settings.clerk_issuer
-        self._options = AuthenticateRequestOptions(
+
+    @cached_property
+    def options(self) -> AuthenticateRequestOptions:
+        from clerk_backend_api.security.types import AuthenticateRequestOptions
+
+        settings = self._settings
+        return AuthenticateRequestOptions(
             jwt_key=_secret(settings.clerk_jwt_key),
             secret_key=_secret(settings.clerk_secret_key),
             authorized_parties=settings.clerk_authorized_parties or None,
@@ -67,14 +71,12 @@ class ClerkAuthenticator:
             accepts_token=["session_token"],
         )
 
-    @property
-    def options(self) -> AuthenticateRequestOptions:
-        return self._options
-
     async def authenticate(self, authorization: str | None) -> Principal:
+        from clerk_backend_api.security import authenticate_request_async
+
         token = _bearer_token(authorization)
         state = await authenticate_request_async(
-            _BearerOnly({"Authorization": f"Bearer {token}"}), self._options
+            _BearerOnly({"Authorization": f"Bearer {token}"}), self.options
         )
         if not state.is_signed_in or state.payload is None:
             raise _error_for(state.reason)
@@ -107,6 +109,8 @@ def _bearer_token(authorization: str | None) -> str:
 
 
 def _error_for(reason: AuthErrorReason | TokenVerificationErrorReason | None) -> ServiceError:
+    from clerk_backend_api.security.types import AuthErrorReason, TokenVerificationErrorReason
+
     reason_code = reason.value[0] if reason is not None else "unknown"
     logger.info("auth_rejected", reason=reason_code)
     if reason == TokenVerificationErrorReason.TOKEN_EXPIRED:
@@ -117,7 +121,12 @@ def _error_for(reason: AuthErrorReason | TokenVerificationErrorReason | None) ->
             code=ErrorCode.AUTH_NOT_CONFIGURED,
             status_code=503,
         )
-    if reason in UNAVAILABLE_REASONS:
+    # Reasons that say Clerk could not be asked, not that the token is bad.
+    if reason in (
+        TokenVerificationErrorReason.JWK_FAILED_TO_LOAD,
+        TokenVerificationErrorReason.JWK_REMOTE_INVALID,
+        TokenVerificationErrorReason.SERVER_ERROR,
+    ):
         return ServiceError(
             "The token could not be checked right now; try again later.",
             code=ErrorCode.AUTH_UNAVAILABLE,

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import stamina
 import structlog
 
 from app.core.config import Settings
@@ -143,6 +142,9 @@ class ServiceClient:
         return response
 
     async def _send_with_retries(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        # Imported on the first call to another service, not while the service starts.
+        import stamina
+
         settings = self._settings
         async for attempt in stamina.retry_context(
             on=_is_retryable,

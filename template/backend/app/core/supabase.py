@@ -4,22 +4,32 @@ Requests carry the caller's own Clerk session token, so Postgres row-level secur
 only this service's code, decides what each user can reach.
 """
 
-from collections.abc import Iterator
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import httpx
 import structlog
-from postgrest import APIError, AsyncPostgrestClient
-from supabase import AsyncClient, AsyncClientOptions, acreate_client
 
 from app.core.config import Settings
 from app.core.errors import ErrorCode, ServiceError
+
+# supabase-py and postgrest-py are imported where they are used, not with the app: they are
+# slow to import, and a starting service would spend that time before it answers /healthz.
+if TYPE_CHECKING:
+    from postgrest import AsyncPostgrestClient
+    from supabase import AsyncClient
 
 logger = structlog.get_logger(__name__)
 
 
 async def create_supabase(settings: Settings, http: httpx.AsyncClient) -> AsyncClient:
-    """Created once in the lifespan; shares the service's connection pool and timeouts."""
+    """Shares the service's connection pool and timeouts."""
+    from supabase import AsyncClientOptions, acreate_client
+
     return await acreate_client(
         settings.supabase_url,
         settings.supabase_anon_key,
@@ -32,6 +42,28 @@ async def create_supabase(settings: Settings, http: httpx.AsyncClient) -> AsyncC
             persist_session=False,
         ),
     )
+
+
+class SharedSupabase:
+    """The process's one Supabase client, created by the first request that needs it."""
+
+    def __init__(self, create: Callable[[], Awaitable[AsyncClient]]) -> None:
+        self._create = create
+        self._client: AsyncClient | None = None
+        # Concurrent first requests wait for one client instead of each creating their own.
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> AsyncClient:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    self._client = await self._create()
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the realtime connection, if any; the HTTP pool is the lifespan's to close."""
+        if self._client is not None:
+            await self._client.remove_all_channels()
 
 
 def as_user(supabase: AsyncClient, access_token: str) -> AsyncPostgrestClient:
@@ -62,6 +94,8 @@ class DatabaseUnavailableError(ServiceError):
 @contextmanager
 def database_errors() -> Iterator[None]:
     """Turn client and server failures into the unified error shape, without internals."""
+    from postgrest import APIError
+
     try:
         yield
     except httpx.TransportError as exc:

@@ -1,14 +1,18 @@
 """Business logic of the example resource: every query is scoped to its owner."""
 
-from typing import Any
-from uuid import UUID
+from __future__ import annotations
 
-from postgrest import APIError, AsyncPostgrestClient, CountMethod
-from postgrest._async.request_builder import AsyncRequestBuilder
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from app.core.errors import ErrorCode, NotFoundError
 from app.core.supabase import database_errors
 from app.models.entities import Entity, EntityCreate, EntityPage, EntityUpdate
+
+# postgrest-py loads with the Supabase client, on first use (see app/core/supabase.py).
+if TYPE_CHECKING:
+    from postgrest import AsyncPostgrestClient
+    from postgrest._async.request_builder import AsyncRequestBuilder
 
 COLUMNS = "id,title,description,owner_id,created_at,updated_at"
 # PostgREST answers 416 to an offset past the last row when it counts; that is an empty page.
@@ -44,6 +48,8 @@ class EntityService:
         return Entity.model_validate(response.data[0])
 
     async def page(self, *, offset: int, limit: int) -> EntityPage:
+        from postgrest import APIError, CountMethod
+
         with database_errors():
             try:
                 response = (
@@ -65,6 +71,8 @@ class EntityService:
         )
 
     async def _count(self) -> int:
+        from postgrest import CountMethod
+
         response = (
             await self._table()
             .select("id", count=CountMethod.exact, head=True)

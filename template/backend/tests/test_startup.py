@@ -1,0 +1,94 @@
+"""Cold start: the service answers before loading its client libraries, then shares one client."""
+
+import asyncio
+import json
+import subprocess
+import sys
+from typing import cast
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from supabase import AsyncClient
+
+from app.api.deps import SupabaseDep
+from app.core.supabase import SharedSupabase
+
+# Slow to import, so loaded by the first request that needs each, not at startup.
+LOADED_ON_FIRST_USE = ["supabase", "postgrest", "clerk_backend_api", "stamina"]
+
+# Run in a fresh interpreter, as uvicorn would: start the app, answer /healthz, stop.
+START_AND_PROBE = """
+import json, sys
+from fastapi.testclient import TestClient
+from app.core.config import Settings
+from app.main import create_app
+
+with TestClient(create_app(Settings(_env_file=None))) as client:
+    assert client.get("/healthz").status_code == 200
+print(json.dumps([name for name in sys.argv[1:] if name in sys.modules]))
+"""
+
+
+# make_settings clears the settings' variables, so the developer's shell does not reach the app.
+@pytest.mark.usefixtures("make_settings")
+def test_the_service_starts_and_answers_without_its_client_libraries() -> None:
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", START_AND_PROBE, *LOADED_ON_FIRST_USE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+class FakeSupabase:
+    closed = False
+
+    async def remove_all_channels(self) -> None:
+        self.closed = True
+
+
+class SlowFactory:
+    """Creates clients slowly enough that concurrent first callers overlap; keeps each one."""
+
+    def __init__(self) -> None:
+        self.created: list[FakeSupabase] = []
+
+    async def __call__(self, *_: object) -> AsyncClient:
+        await asyncio.sleep(0.01)
+        self.created.append(FakeSupabase())
+        return cast("AsyncClient", self.created[-1])
+
+
+@pytest.mark.anyio
+async def test_concurrent_first_uses_share_one_client() -> None:
+    factory = SlowFactory()
+    shared = SharedSupabase(factory)
+
+    clients = await asyncio.gather(*(shared.get() for _ in range(5)))
+
+    assert len(factory.created) == 1
+    assert len({id(client) for client in clients}) == 1
+
+
+async def uses_supabase(supabase: SupabaseDep) -> None:
+    return None
+
+
+@pytest.mark.parametrize("requests", [0, 2])
+def test_the_client_is_created_on_first_use_and_closed_at_shutdown(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, requests: int
+) -> None:
+    factory = SlowFactory()
+    monkeypatch.setattr("app.main.create_supabase", factory)
+    app.add_api_route("/uses-supabase", uses_supabase)
+
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        for _ in range(requests):
+            assert client.get("/uses-supabase").status_code == 200
+
+    assert [client.closed for client in factory.created] == ([True] if requests else [])
