@@ -127,6 +127,19 @@ def test_the_env_file_is_not_committed_but_its_example_is(render_project: Render
     assert (project / ".env").read_text() == (project / ".env.example").read_text()
 
 
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_the_env_example_holds_one_setting_per_line(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    lines = (matrix[combination] / ".env.example").read_text().splitlines()
+    settings = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", name) for name in settings)
+    # A conditional value must not swallow the line break, and the comment below with it.
+    assert not [name for name, value in settings.items() if "#" in value]
+    expected = "http://localhost:5173" if COMBINATIONS[combination]["include_frontend"] else ""
+    assert settings["CORS_ORIGINS"] == expected
+
+
 def test_the_frontend_lock_has_a_build_for_every_platform() -> None:
     """A lock resolved from a registry mirror that lacks some platforms' builds fails elsewhere."""
     assert missing_platform_builds(BUN_LOCK.read_text()) == []
