@@ -356,10 +356,8 @@ def test_the_gateway_exists_only_when_chosen(matrix: RenderedMatrix, combination
         services = yaml.safe_load(base.read_text())["services"]
         assert set(gateway["services"]) - {"gateway"} <= set(services), base
     if answers["include_frontend"]:
-        frontend_labels = gateway["services"]["frontend"]["labels"]
-        assert f"traefik.http.routers.dashboard.rule=Host(`dashboard.{recorded['domain']}`)" in (
-            frontend_labels
-        )
+        dashboard = f"traefik.http.routers.dashboard.rule=Host(`dashboard.{recorded['domain']}`)"
+        assert dashboard in gateway["services"]["frontend"]["labels"]
 
 
 def test_fly_checks_health_on_the_service_port(matrix: RenderedMatrix) -> None:
@@ -439,7 +437,9 @@ def test_the_ssh_deploy_starts_the_frontend_when_the_server_has_its_settings(
     assert "COMPOSE_FILE=compose.yml:compose.gateway.yml\n" in deployed
     assert "COMPOSE_PROFILES" not in deployed
 
-    (tmp_path / "frontend.env").write_text("API_URL=https://api.example.com\nFRONTEND_TAG=staging\n")
+    (tmp_path / "frontend.env").write_text(
+        "API_URL=https://api.example.com\nFRONTEND_TAG=staging\n"
+    )
     with_frontend = run_ssh_deploy(project, tmp_path, digest)
     assert with_frontend.returncode == 0, with_frontend.stderr
     deployed = (tmp_path / "deployed.env").read_text()
