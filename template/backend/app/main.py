@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 import structlog
 from fastapi import FastAPI
@@ -14,7 +13,7 @@ from app.api.routes import health
 from app.core.auth import ClerkAuthenticator
 from app.core.config import Settings, get_settings
 from app.core.errors import EXCEPTION_HANDLERS
-from app.core.http_client import ServiceClients, create_http_client
+from app.core.http_client import ServiceClients, SharedHttpClient
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.sentry import flush_sentry, init_sentry
@@ -28,13 +27,13 @@ logger = structlog.get_logger(__name__)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     sentry_enabled = init_sentry(settings)
-    http = create_http_client(settings)
+    http = SharedHttpClient(settings)
     app.state.service_clients = ServiceClients(settings, http)
-    supabase = SharedSupabase(partial(create_supabase, settings, http))
+    supabase = SharedSupabase(lambda: create_supabase(settings, http.get()))
     app.state.supabase = supabase
     app.state.authenticator = ClerkAuthenticator(settings)
     app.state.readiness = ReadinessChecks(timeout_seconds=settings.readiness_timeout_seconds)
-    app.state.readiness.register("supabase", partial(check_supabase, http, settings))
+    app.state.readiness.register("supabase", lambda: check_supabase(http.get(), settings))
     logger.info("startup", sentry=sentry_enabled)
     try:
         yield

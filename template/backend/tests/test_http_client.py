@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from app.api.deps import ServiceClientsDep
 from app.core.config import Settings
 from app.core.errors import ServiceUnavailableError, UpstreamUnavailableError
-from app.core.http_client import CircuitBreaker, ServiceClients, create_http_client
+from app.core.http_client import CircuitBreaker, ServiceClients, SharedHttpClient
 from app.core.request_context import RequestIds, current_request
 from app.main import create_app
 from tests.upstream import Upstream, unused_port
@@ -36,8 +36,11 @@ def upstream_settings(url: str | None, **values: Any) -> SettingsWithUpstream:
 @asynccontextmanager
 async def service_clients(settings: Settings) -> AsyncIterator[ServiceClients]:
     """Clients over a pool of their own, closed afterwards (in the app, the lifespan does it)."""
-    async with create_http_client(settings) as http:
+    http = SharedHttpClient(settings)
+    try:
         yield ServiceClients(settings, http)
+    finally:
+        await http.aclose()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Cold start: the service answers before loading its client libraries, then shares one client."""
+"""Cold start: the service answers before loading its client libraries, then shares them."""
 
 import asyncio
 import json
@@ -12,20 +12,41 @@ from fastapi.testclient import TestClient
 from supabase import AsyncClient
 
 from app.api.deps import SupabaseDep
+from app.core.config import Settings
+from app.core.http_client import SharedHttpClient
 from app.core.supabase import SharedSupabase
 
 # Slow to import, so loaded by the first request that needs each, not at startup.
-LOADED_ON_FIRST_USE = ["supabase", "postgrest", "clerk_backend_api", "stamina"]
+LOADED_ON_FIRST_USE = ["httpx", "supabase", "postgrest", "clerk_backend_api", "stamina"]
 
-# Run in a fresh interpreter, as uvicorn would: start the app, answer /healthz, stop.
+# Run in a fresh interpreter, as uvicorn would: start the app, answer /healthz, stop. The app is
+# called over ASGI directly, because the test client would load httpx itself.
 START_AND_PROBE = """
-import json, sys
-from fastapi.testclient import TestClient
+import asyncio, json, sys
 from app.core.config import Settings
 from app.main import create_app
 
-with TestClient(create_app(Settings(_env_file=None))) as client:
-    assert client.get("/healthz").status_code == 200
+async def start_and_probe():
+    app = create_app(Settings(_env_file=None))
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/healthz", "raw_path": b"/healthz", "root_path": "",
+        "query_string": b"", "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 50000), "server": ("localhost", 8000),
+    }
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    return sent[0]["status"]
+
+assert asyncio.run(start_and_probe()) == 200
 print(json.dumps([name for name in sys.argv[1:] if name in sys.modules]))
 """
 
@@ -42,6 +63,18 @@ def test_the_service_starts_and_answers_without_its_client_libraries() -> None:
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+@pytest.mark.anyio
+async def test_the_connection_pool_is_opened_once_on_first_use(settings: Settings) -> None:
+    shared = SharedHttpClient(settings)
+    await shared.aclose()  # never opened: nothing to close
+
+    pool = shared.get()
+
+    assert shared.get() is pool
+    await shared.aclose()
+    assert pool.is_closed
 
 
 class FakeSupabase:

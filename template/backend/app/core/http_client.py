@@ -1,14 +1,16 @@
 """Calls to other services: one shared connection pool, retries, a circuit breaker per service.
 
 A target service is configured by a `<SERVICE>_URL` setting; see docs/service-calls.md.
+httpx is imported where it is used, so that a starting service answers /healthz without it.
 """
+
+from __future__ import annotations
 
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import structlog
 
 from app.core.config import Settings
@@ -19,11 +21,12 @@ from app.core.errors import (
 )
 from app.core.request_context import current_request
 
+if TYPE_CHECKING:
+    import httpx
+
 logger = structlog.get_logger(__name__)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
-# Errors raised before the request reached the server, so repeating it is always safe.
-RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 class CircuitBreaker:
@@ -91,7 +94,10 @@ class _RetryableStatusError(Exception):
 
 
 def _is_retryable(exc: Exception) -> bool:
-    return isinstance(exc, (_RetryableStatusError, *RETRY_ERRORS))
+    import httpx
+
+    # Connection errors are raised before the request reached the server: always safe to repeat.
+    return isinstance(exc, (_RetryableStatusError, httpx.ConnectError, httpx.ConnectTimeout))
 
 
 class ServiceClient:
@@ -117,6 +123,8 @@ class ServiceClient:
         Raises ServiceUnavailableError while the breaker is open, and
         UpstreamUnavailableError when the service still fails after the retries.
         """
+        import httpx
+
         if not self._breaker.allow_request():
             raise ServiceUnavailableError(f"{self.name} is unavailable; try again later.")
         headers = {**_propagated_headers(), **kwargs.pop("headers", {})}
@@ -176,7 +184,9 @@ def _propagated_headers() -> dict[str, str]:
 
 
 def create_http_client(settings: Settings) -> httpx.AsyncClient:
-    """The process-wide connection pool, shared by service calls and Supabase."""
+    """A connection pool with the service's timeouts."""
+    import httpx
+
     return httpx.AsyncClient(
         timeout=httpx.Timeout(
             settings.http_read_timeout_seconds,
@@ -186,10 +196,32 @@ def create_http_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+class SharedHttpClient:
+    """The process-wide connection pool, shared by service calls and Supabase.
+
+    Opened by the first call that needs it, not at startup: opening it loads the CA bundle into
+    a TLS context, which would delay the first answer to /healthz by about 0.1 s.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: httpx.AsyncClient | None = None
+
+    def get(self) -> httpx.AsyncClient:
+        # No lock needed: opening the pool does not await, so no other task can run meanwhile.
+        if self._client is None:
+            self._client = create_http_client(self._settings)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
 class ServiceClients:
     """Clients for other services, over the shared pool (which the lifespan owns and closes)."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, http: SharedHttpClient) -> None:
         self._settings = settings
         self._http = http
         self._breakers: dict[str, CircuitBreaker] = {}
@@ -207,4 +239,4 @@ class ServiceClients:
                 open_seconds=self._settings.breaker_open_seconds,
             ),
         )
-        return ServiceClient(service, base_url, self._http, breaker, self._settings)
+        return ServiceClient(service, base_url, self._http.get(), breaker, self._settings)

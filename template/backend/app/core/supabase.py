@@ -11,15 +11,15 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import httpx
 import structlog
 
 from app.core.config import Settings
 from app.core.errors import ErrorCode, ServiceError
 
-# supabase-py and postgrest-py are imported where they are used, not with the app: they are
-# slow to import, and a starting service would spend that time before it answers /healthz.
+# supabase-py, postgrest-py and httpx are imported where they are used, not with the app: a
+# starting service would spend that time before it answers /healthz.
 if TYPE_CHECKING:
+    import httpx
     from postgrest import AsyncPostgrestClient
     from supabase import AsyncClient
 
@@ -94,6 +94,7 @@ class DatabaseUnavailableError(ServiceError):
 @contextmanager
 def database_errors() -> Iterator[None]:
     """Turn client and server failures into the unified error shape, without internals."""
+    import httpx
     from postgrest import APIError
 
     try:
