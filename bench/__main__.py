@@ -464,9 +464,10 @@ def write_report(report: str, runs: int) -> None:
     cold_starts = COLD_START_RUNS_PER_RUN * runs
     document.write_text(f"""# Performance
 
-Measured by `uv run python -m bench --write` ({runs} alternating runs per figure, medians; cold
-starts {cold_starts}, the test-suite row {max(1, runs // 2)}). Each figure stands beside a baseline
-measured in the same run, because absolute times on a shared machine drift; compare the ratios.
+Measured by `uv run python -m bench --write`: {runs} alternating runs per figure ({cold_starts}
+for cold starts, {max(1, runs // 2)} for the test suite), medians. Each figure stands beside a
+baseline measured in the same run, because absolute times on a shared machine drift; compare
+the ratios.
 
 Machine: {machine()}.
 
