@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
 from app.core.logging import configure_logging
+from app.core.request_context import new_request_id
 from app.main import create_app
 from app.services.readiness import ReadinessChecks
 from tests.conftest import DEPLOYED, LogLines, SettingsFactory
@@ -18,6 +19,15 @@ def test_every_response_gets_a_fresh_uuid4_request_id(client: TestClient) -> Non
 
     assert uuid.UUID(first).version == 4
     assert first != second
+
+
+def test_request_ids_are_random_uuid4s_written_as_uuid_writes_them() -> None:
+    ids = [new_request_id() for _ in range(1000)]
+
+    parsed = [uuid.UUID(request_id) for request_id in ids]
+    assert all(value.version == 4 and value.variant == uuid.RFC_4122 for value in parsed)
+    assert [str(value) for value in parsed] == ids
+    assert len(set(ids)) == len(ids)
 
 
 def test_an_incoming_request_id_is_not_trusted(client: TestClient) -> None:

@@ -4,9 +4,9 @@ Written as pure ASGI (not BaseHTTPMiddleware) so it never buffers bodies and the
 context variables stay visible to everything it wraps.
 """
 
+import logging
 import re
 import time
-import uuid
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import ErrorCode, error_response, internal_error_response
 from app.core.logging import request_logger
-from app.core.request_context import RequestIds, current_request
+from app.core.request_context import RequestIds, current_request, new_request_id
 from app.core.sentry import report_exception
 
 logger = structlog.get_logger("app.request")
@@ -87,7 +87,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
 
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         correlation_id, declared = _read_headers(scope)
         ids = RequestIds(request_id=request_id, correlation_id=correlation_id or request_id)
         state = scope.setdefault("state", {})
@@ -156,6 +156,18 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _log_request(scope: Scope, status_code: int, started: float, user_id: object) -> None:
+        if status_code >= 500:
+            level = logging.ERROR
+        elif status_code >= 400:
+            level = logging.WARNING
+        elif scope["path"] in PROBE_PATHS:
+            level = logging.DEBUG
+        else:
+            level = logging.INFO
+        log = request_logger()
+        # Checked first: at the default level, every healthy probe stops here.
+        if not log.is_enabled_for(level):
+            return
         fields: dict[str, object] = {
             "method": scope["method"],
             "path": scope["path"],
@@ -164,12 +176,4 @@ class RequestContextMiddleware:
         }
         if user_id is not None:
             fields["user_id"] = user_id
-        log = request_logger()
-        if status_code >= 500:
-            log.error("request", **fields)
-        elif status_code >= 400:
-            log.warning("request", **fields)
-        elif scope["path"] in PROBE_PATHS:
-            log.debug("request", **fields)
-        else:
-            log.info("request", **fields)
+        log.log(level, "request", **fields)
