@@ -497,7 +497,7 @@ Reading the figures against the targets:
 - **/healthz throughput**: the whole request pipeline runs on every probe (request and
   correlation ids, security headers, the body-size limit, crash answers). The ratio moves with
   the machine's state more than the other figures: on this machine it has ranged from about
-  75 % to 88 % across runs of the same code, so the Target column says how this run fared. The
+  73 % to 88 % across runs of the same code, so the Target column says how this run fared. The
   request middleware is most of the difference: passing straight through, the service keeps
   about 95 % of the bare app's throughput. About a third of its cost is the answer's eight
   extra headers (the security headers and the two ids), which uvicorn checks one by one and the
