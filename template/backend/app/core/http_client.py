@@ -183,19 +183,6 @@ def _propagated_headers() -> dict[str, str]:
     return {"X-Request-ID": ids.request_id, "X-Correlation-ID": ids.correlation_id}
 
 
-def create_http_client(settings: Settings) -> httpx.AsyncClient:
-    """A connection pool with the service's timeouts."""
-    import httpx
-
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(
-            settings.http_read_timeout_seconds,
-            connect=settings.http_connect_timeout_seconds,
-        ),
-        headers={"User-Agent": f"{settings.service_name}/{settings.service_version}"},
-    )
-
-
 class SharedHttpClient:
     """The process-wide connection pool, shared by service calls and Supabase.
 
@@ -210,7 +197,16 @@ class SharedHttpClient:
     def get(self) -> httpx.AsyncClient:
         # No lock needed: opening the pool does not await, so no other task can run meanwhile.
         if self._client is None:
-            self._client = create_http_client(self._settings)
+            import httpx
+
+            settings = self._settings
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(
+                    settings.http_read_timeout_seconds,
+                    connect=settings.http_connect_timeout_seconds,
+                ),
+                headers={"User-Agent": f"{settings.service_name}/{settings.service_version}"},
+            )
         return self._client
 
     async def aclose(self) -> None:
