@@ -5,6 +5,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from app.api.deps import ServiceClientsDep
@@ -13,7 +14,7 @@ from app.core.errors import ServiceUnavailableError, UpstreamUnavailableError
 from app.core.http_client import CircuitBreaker, ServiceClients, SharedHttpClient
 from app.core.request_context import RequestIds, current_request
 from app.main import create_app
-from tests.upstream import Upstream, unused_port
+from tests.upstream import Upstream, server_closing_reused_connections, unused_port
 
 pytestmark = pytest.mark.anyio
 
@@ -130,6 +131,25 @@ async def test_the_breaker_opens_fails_fast_and_recovers(upstream: Upstream) -> 
         response = await inventory.get("/items")
         assert response.status_code == 200
         assert len(upstream.requests) == 6
+
+
+async def test_an_idle_connection_is_not_reused_once_the_server_may_drop_it() -> None:
+    with server_closing_reused_connections() as url:
+        settings = upstream_settings(url, http_keepalive_seconds=0.05)
+        async with service_clients(settings) as clients:
+            inventory = clients.get("inventory")
+            await inventory.get("/items")
+            await anyio.sleep(0.1)
+
+            response = await inventory.get("/items")
+
+    assert response.status_code == 200
+
+
+def test_idle_connections_are_dropped_before_a_uvicorn_server_would_drop_them() -> None:
+    uvicorn_idle_timeout = uvicorn.Config(app="app.main:app").timeout_keep_alive
+
+    assert upstream_settings(None).http_keepalive_seconds < uvicorn_idle_timeout
 
 
 def call_inventory_through_the_api(settings: Settings) -> httpx2.Response:

@@ -88,3 +88,43 @@ def unused_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@contextmanager
+def server_closing_reused_connections() -> Iterator[str]:
+    """A server that answers the first request on a connection and keeps the connection open,
+    but closes it unanswered when a second request arrives on it: what a client meets when it
+    reuses a connection at the moment the server's idle timeout drops it. Yields its URL.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def read_request(connection: socket.socket) -> bytes:
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+    def answer_once(connection: socket.socket) -> None:
+        with connection:
+            if read_request(connection):
+                connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                read_request(connection)
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listener was closed: the test is over
+                return
+            threading.Thread(target=answer_once, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        # Wakes the accept() blocked in the other thread; close() alone would not on Linux.
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()

@@ -205,6 +205,12 @@ class SharedHttpClient:
                     settings.http_read_timeout_seconds,
                     connect=settings.http_connect_timeout_seconds,
                 ),
+                limits=httpx.Limits(
+                    # httpx's default bounds, which passing Limits would otherwise lift.
+                    max_connections=100,
+                    max_keepalive_connections=20,
+                    keepalive_expiry=settings.http_keepalive_seconds,
+                ),
                 headers={"User-Agent": f"{settings.service_name}/{settings.service_version}"},
             )
         return self._client
