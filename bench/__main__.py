@@ -519,7 +519,7 @@ Reading the figures against the targets:
   routers pays it. The middleware stack runs on every probe: request and correlation ids,
   security headers, the body-size limit, crash answers. Passing straight through, the service
   answers faster than the routed bare app, because its probe answer is encoded once, not per
-  request; the rest is the stack, about a third of it the eight extra response headers (the
+  request; the rest is the stack, about half of it the eight extra response headers (the
   security headers and the two ids), which uvicorn checks one by one and the load generator
   must parse. The middleware checks the log level before it builds a request's log fields and
   writes the request id's UUID4 without building a `uuid.UUID`. Healthy probes are logged at
