@@ -1,14 +1,19 @@
-"""`copier update`: real releases of the template, made here in a temporary repository.
+"""`copier update`: real releases of the template, in temporary repositories.
 
-Each test makes its own tags: the working tree (uncommitted changes included) becomes a
+Most tests make their own tags: the working tree (uncommitted changes included) becomes a
 release, a real template change on top of it becomes the next one, and a service rendered from
-the first, edited as its owner would, is updated to the second.
+the first, edited as its owner would, is updated to the second. The history tests clone this
+repository, derive its release tags from CHANGELOG.md with `python -m release tag`, and walk a
+service from the first release to the working tree.
 """
 
 import filecmp
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -295,76 +300,325 @@ def test_tasks_run_on_copy_only() -> None:
         assert task["when"] == "{{ _copier_operation == 'copy' }}", task
 
 
-def historical_commit_with(text: str) -> str:
-    """The newest commit of this repository whose copier.yml still contains the text."""
-    for commit in run("git", "log", "--format=%H", "--", "copier.yml", cwd=TEMPLATE_ROOT).split():
-        shown = run("git", "show", f"{commit}:copier.yml", cwd=TEMPLATE_ROOT)
-        if text in shown:
-            return commit
-    pytest.fail(
-        f"no commit has {text!r} in copier.yml: is this a shallow clone? (git fetch --unshallow)"
+def attempt(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a command that must fail as a user would meet it: non-zero, with no traceback."""
+    result = subprocess.run(  # noqa: S603 - commands are fixed by the tests
+        command, cwd=cwd, env=env or user_environment(), capture_output=True, text=True, check=False
     )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, f"`{' '.join(command)}` succeeded:\n{output}"
+    assert "Traceback" not in output, output
+    return output
 
 
-def test_the_answer_migration_runs_once_at_its_version(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
+# --- Releases derived from CHANGELOG.md ----------------------------------------------------
+
+RELEASE_HEADING = re.compile(r"^## (v\d+\.\d+\.\d+)(?: \(commit ([0-9a-f]+)\))?$", re.MULTILINE)
+
+
+def tag_releases(template: Path) -> str:
+    """`uv run python -m release tag`, run in that clone with this suite's Python."""
+    return run(sys.executable, "-m", "release", "tag", cwd=template)
+
+
+def release_tags(template: Path) -> list[str]:
+    """The template's release tags, oldest first, as Copier orders them."""
+    tags = run("git", "tag", "--list", "v*", cwd=template).split()
+    return sorted(tags, key=lambda tag: tuple(int(part) for part in tag[1:].split(".")))
+
+
+def tagged_commit(template: Path, tag: str) -> str:
+    return run("git", "rev-parse", f"{tag}^{{commit}}", cwd=template).strip()
+
+
+def changelog_at(template: Path, commit: str) -> str:
+    return run("git", "show", f"{commit}:CHANGELOG.md", cwd=template)
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> TemplateRepository:
+    """A clone of this repository without its tags, as mirrors and some checkouts are."""
     template = TemplateRepository(tmp_path / "template")
-    run("git", "clone", "--quiet", str(TEMPLATE_ROOT), str(template.path), cwd=tmp_path)
-    git(
-        "checkout",
-        "--quiet",
-        "-B",
-        "main",
-        historical_commit_with("\nacme_email:"),
-        cwd=template.path,
+    run(
+        "git", "clone", "--quiet", "--no-tags", str(TEMPLATE_ROOT), str(template.path), cwd=tmp_path
     )
     tags = run("git", "tag", cwd=template.path).split()
     if tags:
         git("tag", "-d", *tags, cwd=template.path)
-    template.release("v0.1.0")
-    template.replace_with_working_tree()
-    template.release("v0.2.0")
-    apply_template_change(template)
-    template.release("v0.3.0")
+    if run("git", "rev-parse", "--is-shallow-repository", cwd=TEMPLATE_ROOT).strip() == "true":
+        pytest.fail("this clone of the template is shallow: run `git fetch --unshallow`")
+    return template
+
+
+def test_every_changelog_release_is_tagged_where_its_heading_came_in(
+    history: TemplateRepository,
+) -> None:
+    headings = RELEASE_HEADING.findall(changelog_at(history.path, "HEAD"))
+    assert {"v0.1.0", "v0.2.0", "v0.3.0"} <= {version for version, _ in headings}
+
+    output = tag_releases(history.path)
+
+    assert release_tags(history.path) == sorted(
+        (version for version, _ in headings), key=lambda tag: tuple(map(int, tag[1:].split(".")))
+    )
+    for version, named_commit in headings:
+        commit = tagged_commit(history.path, version)
+        assert f"{version}: created at {commit[:7]}" in output
+        assert run("git", "cat-file", "-t", version, cwd=history.path).strip() == "tag"
+        if named_commit:
+            assert commit.startswith(named_commit)
+            continue
+        # The commit that introduced the heading: it has it, and its parent does not.
+        assert f"## {version}" in changelog_at(history.path, commit)
+        assert f"## {version}" not in changelog_at(history.path, f"{commit}^")
+    # v0.1.0 is the commit before the changelog was written, which still asked acme_email.
+    first = tagged_commit(history.path, "v0.1.0")
+    assert "\nacme_email:" in run("git", "show", f"{first}:copier.yml", cwd=history.path)
+
+    again = tag_releases(history.path)
+    assert "Nothing to create" in again
+    assert "created" not in again
+
+
+def test_the_tag_command_never_moves_a_tag(history: TemplateRepository) -> None:
+    tag_releases(history.path)
+    git("tag", "-d", "v0.1.0", "v0.2.0", cwd=history.path)
+    git("tag", "-a", "v0.2.0", "-m", "v0.2.0", "HEAD", cwd=history.path)
+    head = tagged_commit(history.path, "HEAD")
+
+    output = attempt(sys.executable, "-m", "release", "tag", cwd=history.path)
+
+    assert f"v0.2.0: the tag is at {head[:7]}" in output
+    assert "Nothing was created" in output
+    assert tagged_commit(history.path, "v0.2.0") == head
+    assert "v0.1.0" not in run("git", "tag", cwd=history.path).split()
+
+
+def questions_at(template: Path, reference: str) -> tuple[set[str], set[str]]:
+    """The answers copier.yml asks at a commit, and the versions its migrations are for."""
+    config = yaml.safe_load(run("git", "show", f"{reference}:copier.yml", cwd=template))
+    questions = {name for name in config if not name.startswith("_")}
+    return questions, {str(migration["version"]) for migration in config.get("_migrations", [])}
+
+
+def answers_dropped_without_migration(
+    older: tuple[set[str], set[str]], newer: tuple[set[str], set[str]], newer_version: str
+) -> set[str]:
+    """Answers a user had that the newer release no longer asks, with no migration to carry them."""
+    dropped = older[0] - newer[0]
+    return set() if not dropped or newer_version in newer[1] else dropped
+
+
+def test_no_answer_disappears_between_releases_without_a_migration(
+    history: TemplateRepository,
+) -> None:
+    tag_releases(history.path)
+    history.replace_with_working_tree()
+    releases = [*release_tags(history.path), "HEAD"]
+    questions = {release: questions_at(history.path, release) for release in releases}
+    next_version = next_release_after(releases[-2])
+
+    for older, newer in pairwise(releases):
+        version = newer if newer != "HEAD" else next_version
+        assert (
+            answers_dropped_without_migration(questions[older], questions[newer], version) == set()
+        ), f"{newer} no longer asks an answer of {older}: add a _migrations entry for {version}"
+    # The check itself: acme_email went at v0.2.0, whose migration carries it.
+    assert "acme_email" in questions["v0.1.0"][0] - questions["v0.2.0"][0]
+    without_migration = (questions["v0.2.0"][0], set())
+    assert answers_dropped_without_migration(questions["v0.1.0"], without_migration, "v0.2.0") == {
+        "acme_email"
+    }
+
+
+def next_release_after(version: str) -> str:
+    major, minor, _ = (int(part) for part in version[1:].split("."))
+    return f"v{major}.{minor + 1}.0"
+
+
+def test_a_service_from_the_first_release_updates_to_the_working_tree(
+    history: TemplateRepository, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The path every user takes: release by release, then `make update`, then `make check`."""
+    tag_releases(history.path)
+    releases = release_tags(history.path)
+    history.replace_with_working_tree()
+    newest = next_release_after(releases[-1])
+    history.release(newest)
 
     project = generated(
-        template,
-        "v0.1.0",
+        history,
+        releases[0],
         tmp_path / "service",
         include_gateway=True,
         domain="shop.example.org",
         acme_email="ops@example.org",
     )
+    edit_as_a_user(project)
+    commit_everything(project, "feat: our own work")
     capfd.readouterr()
 
-    update(project, "v0.2.0")
-    assert capfd.readouterr().out.count("the answer acme_email is now letsencrypt_email") == 1
+    for release in releases[1:]:
+        update(project, release)
+        assert_cleanly_merged(project)
+        user_edits_are_present(project)
+        assert answers_of(project)["_commit"] == release
+        commit_everything(project, f"chore: update to {release}")
+    make_update_output = run("make", "update", cwd=project)
+
+    printed = capfd.readouterr().out + make_update_output
+    assert printed.count("the answer acme_email is now letsencrypt_email") == 1
+    assert_cleanly_merged(project)
+    user_edits_are_present(project)
     answers = answers_of(project)
+    assert answers["_commit"] == newest
     assert answers["letsencrypt_email"] == "ops@example.org"
     assert "acme_email" not in answers
     assert "acme.email=ops@example.org" in (project / "compose.gateway.yml").read_text()
-    commit_everything(project, "chore: update to v0.2.0")
-
-    update(project, "v0.3.0")
-    assert "acme_email is now" not in capfd.readouterr().out
-    assert answers_of(project)["letsencrypt_email"] == "ops@example.org"
-
-
-def test_make_update_then_make_check_pass_after_user_edits(
-    releases: TemplateRepository, tmp_path: Path
-) -> None:
-    """The e2e path a team takes: commit, `make update`, review, `make check`."""
-    project = generated(releases, "v1.0.0", tmp_path / "service")
-    edit_as_a_user(project)
-    commit_everything(project, "feat: our own work")
-
-    run("make", "update", cwd=project)
-
-    assert_cleanly_merged(project)
-    user_edits_are_present(project)
-    assert answers_of(project)["_commit"] == "v1.1.0"
     assert 'name = "python-dateutil"' in (project / "backend/uv.lock").read_text()
     run("make", "setup", cwd=project)
     output = run("make", "check", cwd=project, env=user_environment(UV_OFFLINE="1"))
     assert "Required test coverage of 90" in output
+
+
+# --- make update: conflicts, .env, and sources it cannot update from ------------------------
+
+DEV_DEPENDENCIES_END = '    "ruff>=0.17.6",\n]'
+
+
+def test_make_update_stops_on_a_conflict_and_relock_finishes_after_it(tmp_path: Path) -> None:
+    template = TemplateRepository.from_working_tree(tmp_path / "template")
+    template.release("v1.0.0")
+    pyproject = "template/backend/pyproject.toml.jinja"
+    assert DEV_DEPENDENCIES_END in (template.path / pyproject).read_text()
+    template.edit(
+        pyproject,
+        lambda text: text.replace(
+            DEV_DEPENDENCIES_END, '    "ruff>=0.17.6",\n    "pytest-randomly>=3.16",\n]'
+        ),
+    )
+    template.commit("build: the template adds a dev dependency")
+    template.release("v1.1.0")
+    project = generated(template, "v1.0.0", tmp_path / "service")
+    # The owner adds one at the same place, the end of the dev group.
+    run("uv", "add", "--quiet", "--dev", "--no-sync", "pytest-timeout>=2", cwd=project / "backend")
+    commit_everything(project, "build: pytest-timeout")
+
+    output = attempt("make", "update", cwd=project)
+
+    assert "  backend/pyproject.toml\n" in output
+    assert "make relock" in output
+    assert "TOML parse error" not in output
+    assert "UU backend/pyproject.toml" in run("git", "status", "--porcelain", cwd=project)
+    lock = (project / "backend/uv.lock").read_text()
+    assert 'name = "pytest-randomly"' not in lock
+
+    # Still unresolved: relock says so instead of failing in uv.
+    assert "backend/pyproject.toml" in attempt("make", "relock", cwd=project)
+
+    # Resolved by keeping both lines.
+    conflicted = project / "backend/pyproject.toml"
+    conflicted.write_text(
+        re.sub(r"^(<<<<<<<|=======|>>>>>>>).*\n", "", conflicted.read_text(), flags=re.M)
+    )
+    git("add", "backend/pyproject.toml", cwd=project)
+    run("make", "relock", cwd=project)
+    lock = (project / "backend/uv.lock").read_text()
+    assert 'name = "pytest-randomly"' in lock
+    assert 'name = "pytest-timeout"' in lock
+
+
+def test_make_update_lists_what_env_lacks_after_turning_the_frontend_on(
+    releases: TemplateRepository, tmp_path: Path
+) -> None:
+    project = generated(releases, "v1.0.0", tmp_path / "service")
+    env_before = (project / ".env").read_bytes()
+
+    output = run("make", "update", "DATA=include_frontend=true", cwd=project)
+
+    assert (project / "frontend/package.json").is_file()
+    assert (project / ".env").read_bytes() == env_before
+    assert ".env lacks these settings of .env.example" in output
+    assert "\n  FRONTEND_IMAGE=ghcr.io/" in output
+    assert (
+        "\n  CORS_ORIGINS: the example is now 'http://localhost:5173' (it was ''); "
+        "your .env has ''\n"
+    ) in output
+    assert "Your .env was not changed." in output
+
+
+def test_make_update_explains_a_template_without_release_tags(tmp_path: Path) -> None:
+    template = TemplateRepository.from_working_tree(tmp_path / "template")
+    project = generated(template, "HEAD", tmp_path / "service")
+
+    output = attempt("make", "update", cwd=project)
+
+    assert f"The template at {template.path} has no release tags" in output
+    assert f"cd {template.path} && uv run python -m release tag" in output
+    assert run("git", "status", "--porcelain", cwd=project) == ""
+
+
+def test_make_update_explains_a_release_that_does_not_exist(
+    releases: TemplateRepository, tmp_path: Path
+) -> None:
+    project = generated(releases, "v1.0.0", tmp_path / "service")
+
+    output = attempt("make", "update", "VERSION=v0.2.0", cwd=project)
+
+    assert "has no release v0.2.0; its releases are: v1.0.0, v1.1.0." in output
+
+
+def weekly_check_script(project: Path) -> str:
+    workflow = yaml.safe_load((project / ".github/workflows/template-update.yml").read_text())
+    steps = workflow["jobs"]["check"]["steps"]
+    return next(
+        step["run"] for step in steps if step.get("name") == "Compare with the template's releases"
+    )
+
+
+def test_a_source_this_machine_lacks_is_explained_by_make_update_and_the_weekly_check(
+    releases: TemplateRepository, tmp_path: Path
+) -> None:
+    """A service generated from a local clone ("$PWD"), checked out elsewhere: CI, a teammate."""
+    project = generated(releases, "v1.0.0", tmp_path / "service")
+    answers = project / ".copier-answers.yml"
+    answers.write_text(answers.read_text().replace(str(releases.path), "/home/someone/template"))
+    commit_everything(project, "chore: as recorded on another machine")
+
+    output = attempt("make", "update", cwd=project)
+    assert "/home/someone/template" in output
+    assert "a folder this machine does not have" in output
+    assert "_src_path: <the template's git URL>" in output
+
+    summary = tmp_path / "summary.md"
+    weekly = run(
+        "bash",
+        "-eo",
+        "pipefail",
+        "-c",
+        weekly_check_script(project),
+        cwd=project,
+        env=user_environment(GITHUB_STEP_SUMMARY=str(summary)),
+    )
+    assert "::warning title=Template updates cannot be checked::" in weekly
+    assert "a folder this machine does not have" in summary.read_text()
+
+
+def test_the_weekly_check_warns_about_a_newer_release(
+    releases: TemplateRepository, tmp_path: Path
+) -> None:
+    project = generated(releases, "v1.0.0", tmp_path / "service")
+    summary = tmp_path / "summary.md"
+
+    weekly = run(
+        "bash",
+        "-eo",
+        "pipefail",
+        "-c",
+        weekly_check_script(project),
+        cwd=project,
+        env=user_environment(GITHUB_STEP_SUMMARY=str(summary)),
+    )
+
+    assert "::warning::A newer template release is available" in weekly
+    assert '"latest_version": "1.1.0"' in summary.read_text()
