@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.matrix import COMBINATIONS, RenderedMatrix
+from tests.rendering import TEMPLATE_ROOT
 from tests.test_generated_project import FRONTEND_CI_COMMANDS, GENERATED_CI_COMMANDS
 
 TOOLS = Path(sys.executable).parent
@@ -146,16 +147,21 @@ def test_every_action_is_pinned_to_a_commit(matrix: RenderedMatrix, combination:
 @pytest.mark.parametrize("combination", COMBINATIONS)
 def test_workflow_hygiene(matrix: RenderedMatrix, combination: str) -> None:
     for name, workflow in workflows(matrix[combination]).items():
-        assert workflow["permissions"] == {}, f"{name}: top-level permissions must be empty"
-        for job_name, job in workflow["jobs"].items():
-            assert "permissions" in job, f"{name}/{job_name} sets no permissions"
-            if "uses" not in job:  # a job that calls a reusable workflow has no timeout
-                assert "timeout-minutes" in job, f"{name}/{job_name} has no timeout"
-        for step in steps(workflow):
-            if str(step.get("uses", "")).startswith("actions/checkout@"):
-                assert step["with"]["persist-credentials"] is False, name
-            # Expressions are passed through env, never pasted into a script.
-            assert "${{" not in step.get("run", ""), f"{name}: {step.get('name')}"
+        assert_hygienic(name, workflow)
+
+
+def assert_hygienic(name: str, workflow: dict[str, Any]) -> None:
+    """Least privilege, bounded jobs, pinned actions, no credentials left behind, no injection."""
+    assert workflow["permissions"] == {}, f"{name}: top-level permissions must be empty"
+    for job_name, job in workflow["jobs"].items():
+        assert "permissions" in job, f"{name}/{job_name} sets no permissions"
+        if "uses" not in job:  # a job that calls a reusable workflow has no timeout
+            assert "timeout-minutes" in job, f"{name}/{job_name} has no timeout"
+    for step in steps(workflow):
+        if str(step.get("uses", "")).startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False, name
+        # Expressions are passed through env, never pasted into a script.
+        assert "${{" not in step.get("run", ""), f"{name}: {step.get('name')}"
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
@@ -451,3 +457,44 @@ def test_the_ssh_deploy_starts_the_frontend_when_the_server_has_its_settings(
     assert hostile.returncode == 2
     assert "not an image tag" in hostile.stderr
     assert "FRONTEND_TAG=staging\n" in (tmp_path / "deployed.env").read_text()
+
+
+# --- The template's own workflows ----------------------------------------------------------
+
+
+def test_the_template_s_own_workflows_pass_the_same_checks() -> None:
+    own = workflows(TEMPLATE_ROOT)
+    assert set(own) == {"ci.yml", "release.yml"}
+    paths = sorted((TEMPLATE_ROOT / WORKFLOWS).glob("*.yml"))
+    result = tool("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *paths)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = tool("zizmor", "--offline", "--no-progress", TEMPLATE_ROOT / WORKFLOWS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name, workflow in own.items():
+        assert_hygienic(name, workflow)
+        for step in steps(workflow):
+            assert "uses" not in step or PINNED.match(step["uses"]), f"{name}: {step['uses']}"
+
+
+def test_releases_are_tagged_from_main_only_after_every_test_passed() -> None:
+    ci = workflows(TEMPLATE_ROOT)["ci.yml"]
+    release = ci["jobs"]["release"]
+    assert release["needs"] == "test"
+    assert release["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert release["uses"] == "./.github/workflows/release.yml"
+    assert release["permissions"] == {"contents": "write"}
+    assert ci["jobs"]["test"]["permissions"] == {"contents": "read"}
+
+    workflow = workflows(TEMPLATE_ROOT)["release.yml"]
+    assert set(workflow[True]) == {
+        "workflow_call",
+        "workflow_dispatch",
+    }  # YAML 1.1 reads `on` as true
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "write"}
+    checkout, tag, publish = job["steps"]
+    assert checkout["with"]["fetch-depth"] == 0
+    assert tag["run"] == "python3 -m release tag"
+    assert "git push" in publish["run"] and "refs/tags/v*" in publish["run"]
+    assert "python3 -m release notes" in publish["run"]
+    assert 'gh release create "$tag" --verify-tag' in publish["run"]

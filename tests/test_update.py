@@ -8,6 +8,7 @@ service from the first release to the working tree.
 """
 
 import filecmp
+import importlib.metadata
 import re
 import shutil
 import subprocess
@@ -622,3 +623,20 @@ def test_the_weekly_check_warns_about_a_newer_release(
 
     assert "::warning::A newer template release is available" in weekly
     assert '"latest_version": "1.1.0"' in summary.read_text()
+
+
+def test_the_copier_floor_is_the_copier_the_tests_run() -> None:
+    """`_min_copier_version` promises what was tested, and every pinned command runs that one."""
+    tested = importlib.metadata.version("copier")
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+    assert config["_min_copier_version"] == tested
+    pinned_in = [
+        "README.md",
+        "docs/updating.md",
+        "template/Makefile.jinja",
+        "template/.github/workflows/template-update.yml",
+    ]
+    for relative in pinned_in:
+        pins = re.findall(r"copier@([\d.]+)", (TEMPLATE_ROOT / relative).read_text())
+        assert pins, relative
+        assert set(pins) == {tested}, relative

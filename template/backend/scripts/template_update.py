@@ -26,7 +26,7 @@ ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 DOCS = "docs/updating.md"
 
 
-class UpdateProblem(Exception):
+class UpdateBlockedError(Exception):
     """Why an update cannot go ahead, and what to do about it."""
 
 
@@ -44,10 +44,10 @@ def recorded_source(project: Path = PROJECT_ROOT) -> str:
     """The template's location as Copier recorded it (`_src_path` in the answers file)."""
     answers = project / ANSWERS_FILE
     if not answers.is_file():
-        raise UpdateProblem(f"{ANSWERS_FILE} is missing: this project was not made with Copier.")
+        raise UpdateBlockedError(f"{ANSWERS_FILE} is missing: was this made with Copier?")
     match = re.search(r"^_src_path:[ \t]*(.+?)\s*$", answers.read_text(), re.MULTILINE)
     if match is None:
-        raise UpdateProblem(f"{ANSWERS_FILE} records no _src_path: Copier cannot find the template.")
+        raise UpdateBlockedError(f"{ANSWERS_FILE} has no _src_path: where is the template?")
     return match[1].strip("'\"")
 
 
@@ -66,7 +66,7 @@ def git_location(source: str) -> str | None:
 def release_tags(location: str) -> list[str]:
     listed = git("ls-remote", "--tags", "--refs", location)
     if listed.returncode != 0:
-        raise UpdateProblem(
+        raise UpdateBlockedError(
             f"The template's releases cannot be read from {location}:\n  {listed.stderr.strip()}\n"
             "Check the address and your access to it, then run make update again."
         )
@@ -82,7 +82,7 @@ def check_source(version: str | None = None, project: Path = PROJECT_ROOT) -> st
     source = recorded_source(project)
     location = git_location(source)
     if location is None:
-        raise UpdateProblem(
+        raise UpdateBlockedError(
             f"This project updates from the template at {source} ({ANSWERS_FILE}, _src_path), "
             "a folder this machine does not have: it was generated from a local copy.\n"
             "Point it at the template's repository instead, so that anyone can update:\n"
@@ -99,12 +99,12 @@ def check_source(version: str | None = None, project: Path = PROJECT_ROOT) -> st
             else f"Point _src_path in {ANSWERS_FILE} at a repository that publishes the "
             f"template's releases ({DOCS}, 'Where updates come from')."
         )
-        raise UpdateProblem(
+        raise UpdateBlockedError(
             f"The template at {source} has no release tags, so there is no release to update "
             f"to (Copier would take its newest commit, released or not).\n{where_they_come_from}"
         )
     if version is not None and version not in tags:
-        raise UpdateProblem(
+        raise UpdateBlockedError(
             f"The template at {source} has no release {version}; its releases are: "
             f"{', '.join(sorted(tags))}."
         )
@@ -114,9 +114,7 @@ def check_source(version: str | None = None, project: Path = PROJECT_ROOT) -> st
 def conflicted_files(project: Path = PROJECT_ROOT) -> list[str]:
     """Files the update left unmerged, with conflict markers, or with a rejected part."""
     unmerged = git("diff", "--name-only", "--diff-filter=U", cwd=project).stdout.split()
-    marked = git(
-        "grep", "--untracked", "-l", "-E", CONFLICT_MARKER, cwd=project
-    ).stdout.split()
+    marked = git("grep", "--untracked", "-l", "-E", CONFLICT_MARKER, cwd=project).stdout.split()
     rejected = git(
         "ls-files", "--others", "--exclude-standard", "--", "*.rej", cwd=project
     ).stdout.split()
@@ -172,8 +170,7 @@ def report_conflicts(project: Path = PROJECT_ROOT) -> int:
         "The update conflicts with your changes in these files (you and the template changed "
         "the same lines):",
         *(f"  {name}" for name in conflicts),
-        "In each, keep what you need, delete the <<<<<<< ======= >>>>>>> lines, and `git add` "
-        "it.",
+        "In each, keep what you need, delete the <<<<<<< ======= >>>>>>> lines, and `git add` it.",
         "The lock files were not updated. When every conflict is resolved, run:",
         "  make relock",
         sep="\n",
@@ -182,21 +179,24 @@ def report_conflicts(project: Path = PROJECT_ROOT) -> int:
     return 1
 
 
-def main(arguments: list[str]) -> int:
+def main(arguments: list[str], project: Path = PROJECT_ROOT) -> int:
     try:
         match arguments:
-            case ["check-source", *version] if len(version) <= 1:
-                check_source(*version)
+            case ["check-source"]:
+                check_source(project=project)
+                return 0
+            case ["check-source", version]:
+                check_source(version, project=project)
                 return 0
             case ["review"]:
-                return review()
+                return review(project)
             case ["conflicts"]:
-                return report_conflicts()
+                return report_conflicts(project)
             case _:
                 print(__doc__, file=sys.stderr)
                 return 2
-    except UpdateProblem as problem:
-        print(problem, file=sys.stderr)
+    except UpdateBlockedError as blocked:
+        print(blocked, file=sys.stderr)
         return 1
 
 
