@@ -604,6 +604,12 @@ def test_a_source_this_machine_lacks_is_explained_by_make_update_and_the_weekly_
     assert "::warning title=Template updates cannot be checked::" in weekly
     assert "a folder this machine does not have" in summary.read_text()
 
+    # Repointed at the template's repository, as docs/updating.md shows, it updates again.
+    answers.write_text(answers.read_text().replace("/home/someone/template", str(releases.path)))
+    commit_everything(project, "chore: update from the template's repository")
+    run("make", "update", cwd=project)
+    assert answers_of(project)["_commit"] == "v1.1.0"
+
 
 def test_the_weekly_check_warns_about_a_newer_release(
     releases: TemplateRepository, tmp_path: Path
