@@ -36,14 +36,20 @@ class Release:
     notes: str
 
 
-def git(*arguments: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(  # noqa: S603 - fixed git commands
+def git_result(
+    *arguments: str, env: dict[str, str] | None = None
+) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run(  # noqa: S603 - fixed git commands
         ["git", *arguments],  # noqa: S607 - git from PATH, as a user runs it
         capture_output=True,
         text=True,
         check=False,
         env=env,
     )
+
+
+def git(*arguments: str, env: dict[str, str] | None = None) -> str:
+    result = git_result(*arguments, env=env)
     if result.returncode != 0:
         raise ReleaseError(f"git {' '.join(arguments)} failed: {result.stderr.strip()}")
     return result.stdout
@@ -91,22 +97,14 @@ def introducing_commits() -> dict[str, str]:
 
 
 def commit_of(reference: str) -> str | None:
-    result = subprocess.run(  # noqa: S603 - fixed git command
-        ["git", "rev-parse", "--quiet", "--verify", f"{reference}^{{commit}}"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=False,
+    return (
+        git_result("rev-parse", "--quiet", "--verify", f"{reference}^{{commit}}").stdout.strip()
+        or None
     )
-    return result.stdout.strip() or None
 
 
 def is_ancestor(older: str, newer: str) -> bool:
-    result = subprocess.run(  # noqa: S603 - fixed git command
-        ["git", "merge-base", "--is-ancestor", older, newer],  # noqa: S607
-        capture_output=True,
-        check=False,
-    )
-    return result.returncode == 0
+    return git_result("merge-base", "--is-ancestor", older, newer).returncode == 0
 
 
 def release_commits(releases: list[Release]) -> dict[str, str]:

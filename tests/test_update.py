@@ -403,6 +403,68 @@ def test_the_tag_command_never_moves_a_tag(history: TemplateRepository) -> None:
     assert "v0.1.0" not in run("git", "tag", cwd=history.path).split()
 
 
+def changelog_repository(path: Path, *changelogs: str) -> Path:
+    """A repository with one commit per changelog text, and this suite's release command."""
+    path.mkdir()
+    git("init", "--quiet", "--initial-branch=main", cwd=path)
+    shutil.copytree(TEMPLATE_ROOT / "release", path / "release")
+    for number, changelog in enumerate(changelogs):
+        (path / "CHANGELOG.md").write_text(changelog)
+        git("add", "--all", cwd=path)
+        git("commit", "--quiet", "-m", f"commit {number}", cwd=path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changelogs", "message"),
+    [
+        pytest.param(
+            ["## v1.0\n"], "'## v1.0' is not a release: write '## vX.Y.Z'", id="not-a-version"
+        ),
+        pytest.param(["## v1.0.0\n\n## v1.0.0\n"], "has a release heading twice", id="twice"),
+        pytest.param(
+            ["## v1.0.0\n", "## v1.0.0\n\n## v1.1.0\n"],
+            "must list releases newest first: v1.0.0, v1.1.0",
+            id="oldest-first",
+        ),
+        pytest.param(
+            ["## v1.0.0 (commit 1234567)\n"],
+            "v1.0.0: CHANGELOG.md names commit 1234567, which is not in the history of HEAD",
+            id="unknown-commit",
+        ),
+    ],
+)
+def test_the_tag_command_refuses_a_changelog_it_cannot_follow(
+    tmp_path: Path, changelogs: list[str], message: str
+) -> None:
+    repository = changelog_repository(tmp_path / "repository", *changelogs)
+
+    output = attempt(sys.executable, "-m", "release", "tag", cwd=repository)
+
+    assert message in output
+    assert run("git", "tag", cwd=repository) == ""
+
+
+def test_the_tag_command_refuses_a_shallow_clone(tmp_path: Path) -> None:
+    origin = changelog_repository(tmp_path / "origin", "## v1.0.0\n", "## v1.1.0\n\n## v1.0.0\n")
+    run("git", "clone", "--quiet", "--depth=1", f"file://{origin}", "shallow", cwd=tmp_path)
+
+    output = attempt(sys.executable, "-m", "release", "tag", cwd=tmp_path / "shallow")
+
+    assert "this clone is shallow" in output
+    assert "git fetch --unshallow" in output
+
+
+def test_release_notes_are_the_section_of_the_changelog(tmp_path: Path) -> None:
+    changelog = "# Changelog\n\n## Unreleased\n\n## v1.1.0\n\n- Two.\n\n## v1.0.0\n\n- One.\n"
+    repository = changelog_repository(tmp_path / "repository", changelog)
+
+    assert run(sys.executable, "-m", "release", "notes", "v1.1.0", cwd=repository) == "- Two.\n"
+    assert "has no release v2.0.0" in attempt(
+        sys.executable, "-m", "release", "notes", "v2.0.0", cwd=repository
+    )
+
+
 def questions_at(template: Path, reference: str) -> tuple[set[str], set[str]]:
     """The answers copier.yml asks at a commit, and the versions its migrations are for."""
     config = yaml.safe_load(run("git", "show", f"{reference}:copier.yml", cwd=template))
