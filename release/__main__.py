@@ -165,13 +165,16 @@ def tag_releases() -> int:
     releases = releases_in(git("show", f"HEAD:{CHANGELOG}"))
     commits = release_commits(releases)
     missing: list[Release] = []
+    tagged: list[Release] = []
     conflicts: list[str] = []
     for release in reversed(releases):
         existing = commit_of(f"refs/tags/{release.version}")
         wanted = commits[release.version]
         if existing is None:
             missing.append(release)
-        elif existing != wanted:
+        elif existing == wanted:
+            tagged.append(release)
+        else:
             conflicts.append(
                 f"{release.version}: the tag is at {existing[:7]}, but {CHANGELOG} puts the "
                 f"release at {wanted[:7]}"
@@ -182,9 +185,8 @@ def tag_releases() -> int:
             + "\nTags are never moved. If a tag is right, name its commit in the heading, as in "
             "'## vX.Y.Z (commit <sha>)'. Nothing was created."
         )
-    for release in reversed(releases):
-        if release not in missing:
-            print(f"{release.version}: already tagged at {describe(commits[release.version])}")
+    for release in tagged:
+        print(f"{release.version}: already tagged at {describe(commits[release.version])}")
     for release in missing:
         tag(release, commits[release.version])
         print(f"{release.version}: created at {describe(commits[release.version])}")

@@ -322,10 +322,13 @@ def tag_releases(template: Path) -> str:
     return run(sys.executable, "-m", "release", "tag", cwd=template)
 
 
+def version_key(tag: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in tag[1:].split("."))
+
+
 def release_tags(template: Path) -> list[str]:
     """The template's release tags, oldest first, as Copier orders them."""
-    tags = run("git", "tag", "--list", "v*", cwd=template).split()
-    return sorted(tags, key=lambda tag: tuple(int(part) for part in tag[1:].split(".")))
+    return sorted(run("git", "tag", "--list", "v*", cwd=template).split(), key=version_key)
 
 
 def tagged_commit(template: Path, tag: str) -> str:
@@ -347,15 +350,13 @@ def changelog_at(template: Path, commit: str) -> str:
 @pytest.fixture
 def history(tmp_path: Path) -> TemplateRepository:
     """A clone of this repository without its tags, as mirrors and some checkouts are."""
+    if run("git", "rev-parse", "--is-shallow-repository", cwd=TEMPLATE_ROOT).strip() == "true":
+        pytest.fail("this clone of the template is shallow: run `git fetch --unshallow`")
     template = TemplateRepository(tmp_path / "template")
     run(
         "git", "clone", "--quiet", "--no-tags", str(TEMPLATE_ROOT), str(template.path), cwd=tmp_path
     )
-    tags = run("git", "tag", cwd=template.path).split()
-    if tags:
-        git("tag", "-d", *tags, cwd=template.path)
-    if run("git", "rev-parse", "--is-shallow-repository", cwd=TEMPLATE_ROOT).strip() == "true":
-        pytest.fail("this clone of the template is shallow: run `git fetch --unshallow`")
+    assert run("git", "tag", cwd=template.path) == ""
     return template
 
 
@@ -368,7 +369,7 @@ def test_every_changelog_release_is_tagged_where_its_heading_came_in(
     output = tag_releases(history.path)
 
     assert release_tags(history.path) == sorted(
-        (version for version, _ in headings), key=lambda tag: tuple(map(int, tag[1:].split(".")))
+        (version for version, _ in headings), key=version_key
     )
     for version, named_commit in headings:
         commit = tagged_commit(history.path, version)
@@ -503,7 +504,7 @@ def test_no_answer_disappears_between_releases_without_a_migration(
 
 
 def next_release_after(version: str) -> str:
-    major, minor, _ = (int(part) for part in version[1:].split("."))
+    major, minor, _ = version_key(version)
     return f"v{major}.{minor + 1}.0"
 
 

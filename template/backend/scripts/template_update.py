@@ -19,11 +19,12 @@ ANSWERS_FILE = ".copier-answers.yml"
 SOURCE_ALIASES = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 REMOTE_PREFIXES = ("git@", "git://", "git+", "http://", "https://", "ssh://", "file://")
 # Copier releases are PEP 440 versions, with or without a leading "v".
-RELEASE_TAG = re.compile(r"^refs/tags/(v?\d+(?:\.\d+)*\S*?)$")
+RELEASE_TAG = re.compile(r"^refs/tags/(v?\d+(?:\.\d+)*\S*)$")
 # The labels of the conflict markers `copier update --conflict inline` writes.
 CONFLICT_MARKER = r"^(<<<<<<< before updating|>>>>>>> after updating)$"
 ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-DOCS = "docs/updating.md"
+# The template's own guide: a generated service has no docs/updating.md of its own.
+DOCS = "the template's docs/updating.md"
 
 
 class UpdateBlockedError(Exception):
