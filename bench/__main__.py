@@ -455,14 +455,7 @@ def main() -> None:
         project = render(work / "service", **FULL_OPTIONS)
         # Installed as the image installs it: bytecode compiled once, not at every start.
         env = service_env({"UV_COMPILE_BYTECODE": "1"})
-        for target in ["test-servers", "setup"]:
-            subprocess.run(
-                ["make", target],
-                cwd=project,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+        subprocess.run(["make", "setup"], cwd=project, env=env, check=True, capture_output=True)
         figures += bench_service(project, arguments.runs)
         figures += bench_entities(project, arguments.runs)
         figures += bench_test_suite(project, max(1, arguments.runs // 2))

@@ -44,7 +44,8 @@ ALWAYS_PRESENT = [
     "docs/entities-api.md",
     "docs/adding-a-resource.md",
     "backend/scripts/local_auth.py",
-    "backend/tests/integration/supabase_stand_ins.sql",
+    "backend/scripts/local_stack/supabase_stand_ins.sql",
+    "docs/local-development.md",
     "supabase/config.toml",
     "supabase/migrations/20250101000000_create_entities.sql",
 ]
@@ -111,10 +112,10 @@ def test_the_supabase_project_is_named_after_the_slug(render_project: Render) ->
     assert config["auth"]["signing_keys_path"] == "./signing_keys.json"
 
 
-def test_local_secrets_and_tools_are_git_ignored(render_project: Render) -> None:
+def test_local_secrets_tools_and_data_are_git_ignored(render_project: Render) -> None:
     ignored = (render_project() / ".gitignore").read_text().splitlines()
 
-    for entry in [".env", ".local-auth/", "supabase/signing_keys.json", ".tools/"]:
+    for entry in [".env", ".local-auth/", "supabase/signing_keys.json", ".tools/", ".local-stack/"]:
         assert entry in ignored
 
 

@@ -1,7 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
-// The built app (vite preview) against the real API on throwaway PostgreSQL and PostgREST
-// (backend/tests/integration/serve.py). Ports differ from `make dev`'s, so both can run.
+// The built app (vite preview) against the real API on the embedded stack's throwaway
+// PostgreSQL and PostgREST (backend/tests/integration/serve.py). Ports differ from make dev's.
 const appUrl = "http://127.0.0.1:4173";
 const apiPort = 8765;
 export const apiUrl = `http://127.0.0.1:${apiPort}`;

@@ -14,7 +14,8 @@ from app.core.errors import ServiceUnavailableError, UpstreamUnavailableError
 from app.core.http_client import CircuitBreaker, ServiceClients, SharedHttpClient
 from app.core.request_context import RequestIds, current_request
 from app.main import create_app
-from tests.upstream import Upstream, server_closing_reused_connections, unused_port
+from scripts.local_stack.postgres import free_port
+from tests.upstream import Upstream, server_closing_reused_connections
 
 pytestmark = pytest.mark.anyio
 
@@ -108,7 +109,7 @@ async def test_retries_are_bounded(clients: ServiceClients, upstream: Upstream) 
 
 
 async def test_connection_errors_are_retried_then_reported() -> None:
-    async with service_clients(upstream_settings(f"http://127.0.0.1:{unused_port()}")) as clients:
+    async with service_clients(upstream_settings(f"http://127.0.0.1:{free_port()}")) as clients:
         with pytest.raises(UpstreamUnavailableError):
             await clients.get("inventory").get("/items")
 

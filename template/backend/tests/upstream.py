@@ -3,18 +3,17 @@
 import gzip
 import socket
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp
+
+from scripts.local_stack.gateway import serve_asgi
 
 
 @dataclass(frozen=True)
@@ -56,38 +55,6 @@ class Upstream:
         with serve_asgi(upstream.asgi) as port:
             upstream.port = port
             yield upstream
-
-
-@contextmanager
-def serve_asgi(app: ASGIApp, *, lifespan: bool = False) -> Iterator[int]:
-    """Serve an ASGI app with uvicorn on a free 127.0.0.1 port, in a thread; yield the port."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app, log_config=None, lifespan="on" if lifespan else "off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start within 5 s")
-        time.sleep(0.01)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
-
-
-def unused_port() -> int:
-    """A port nothing listens on, for connection-refused cases."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @contextmanager

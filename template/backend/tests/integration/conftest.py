@@ -4,7 +4,6 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,56 +13,53 @@ from fastapi.testclient import TestClient
 from app.core.config import LOCAL_SUPABASE_ANON_KEY
 from app.core.local_auth import LocalKeyPair
 from app.main import create_app
+from scripts.local_stack.gateway import SupabaseGateway
+from scripts.local_stack.postgres import PostgresCluster, throwaway_cluster
+from scripts.local_stack.postgrest import PostgREST
+from scripts.local_stack.stack import LocalStack, public_jwk, running_stack
+from scripts.local_stack.tools import MissingToolError
 from tests.conftest import SettingsFactory
-from tests.integration.servers import (
-    MIGRATIONS,
-    STAND_INS,
-    MissingServerError,
-    PostgresCluster,
-    PostgREST,
-    SupabaseGateway,
-)
 
 APP_ORIGIN = "http://localhost:5173"
 
 
 @dataclass
 class SupabaseStack:
-    database: PostgresCluster
-    postgrest: PostgREST
-    gateway: SupabaseGateway
+    """The embedded stack on throwaway servers, and the keys whose tokens it trusts."""
+
+    servers: LocalStack
     keys: LocalKeyPair
+
+    @property
+    def database(self) -> PostgresCluster:
+        return self.servers.database
+
+    @property
+    def postgrest(self) -> PostgREST:
+        return self.servers.postgrest
+
+    @property
+    def gateway(self) -> SupabaseGateway:
+        return self.servers.gateway
 
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
         """A superuser connection, for setting up and inspecting data."""
         return psycopg.connect(self.database.dsn(), autocommit=True)
 
 
-def apply_sql(database: PostgresCluster, *files: Path) -> None:
-    with psycopg.connect(database.dsn(), autocommit=True) as connection:
-        for sql_file in files:
-            connection.execute(sql_file.read_text().encode())
-
-
 @contextmanager
 def running_supabase_stack(keys: LocalKeyPair) -> Iterator[SupabaseStack]:
-    """PostgreSQL with the migrations, PostgREST trusting `keys`, and the gateway in front."""
-    database = PostgresCluster()
-    database.start()
-    try:
-        apply_sql(database, STAND_INS, *sorted(MIGRATIONS.glob("*.sql")))
-        postgrest = PostgREST(
-            db_uri=database.dsn("authenticator"), jwks=json.dumps({"keys": [keys.public_jwk()]})
-        )
-        postgrest.start()
-        try:
-            gateway = SupabaseGateway(upstream=postgrest.url, apikey=LOCAL_SUPABASE_ANON_KEY)
-            with gateway.serving():
-                yield SupabaseStack(database, postgrest, gateway, keys)
-        finally:
-            postgrest.stop()
-    finally:
-        database.stop()
+    """Throwaway PostgreSQL with the migrations, PostgREST and the gateway, trusting `keys`
+    the way make dev trusts CLERK_JWT_KEY."""
+    with (
+        throwaway_cluster() as database,
+        running_stack(
+            database,
+            trusted_keys=[public_jwk(keys.public_pem())],
+            apikey=LOCAL_SUPABASE_ANON_KEY,
+        ) as stack,
+    ):
+        yield SupabaseStack(stack, keys)
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +67,7 @@ def supabase_stack() -> Iterator[SupabaseStack]:
     try:
         with running_supabase_stack(LocalKeyPair.generate(key_id="ins_integration")) as stack:
             yield stack
-    except MissingServerError as error:
+    except MissingToolError as error:
         pytest.fail(str(error), pytrace=False)
 
 

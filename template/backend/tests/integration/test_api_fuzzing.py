@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from scripts.local_stack.gateway import serve_asgi
 from tests.integration.conftest import Users
-from tests.upstream import serve_asgi
 
 CHECKS = [
     not_a_server_error,

@@ -1,5 +1,6 @@
 -- The parts of a Supabase database that the migrations rely on, for a plain PostgreSQL.
--- Test-only: a real Supabase project (hosted or `supabase start`) already has all of this.
+-- Only for the embedded local stack and the tests: a real Supabase project (hosted or
+-- `supabase start`) already has all of this. Applied once, in one transaction.
 
 create role anon nologin noinherit;
 create role authenticated nologin noinherit;
