@@ -332,6 +332,29 @@ def test_the_image_runs_unprivileged_and_reports_its_build(
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
+def test_only_the_local_development_files_run_a_container_as_local(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    """Compose's `environment:` wins over `env_file:`, so .env's ENVIRONMENT=local, there for
+    `make dev`, reaches no container: only compose.override.yml chooses local."""
+    project = matrix[combination]
+
+    def backend(compose_file: str) -> dict[str, Any]:
+        services: dict[str, Any] = yaml.safe_load((project / compose_file).read_text())["services"]
+        return services["backend"]
+
+    assert [entry["path"] for entry in backend("compose.yml")["env_file"]] == [".env"]
+    assert backend("compose.yml")["environment"]["ENVIRONMENT"] == "production"
+    assert backend("compose.override.yml")["environment"]["ENVIRONMENT"] == "local"
+    assert "ENVIRONMENT=local" in (project / ".env.example").read_text().splitlines()
+    assert "ENVIRONMENT=production" in (project / "backend" / "Dockerfile").read_text()
+    for other in ["compose.gateway.yml", "deploy/ssh/compose.yml"]:
+        if not (project / other).is_file():
+            continue
+        assert backend(other).get("environment", {}).get("ENVIRONMENT") != "local", other
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
 def test_the_gateway_exists_only_when_chosen(matrix: RenderedMatrix, combination: str) -> None:
     project = matrix[combination]
     answers = COMBINATIONS[combination]

@@ -7,6 +7,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.router import API_PREFIX, api_router
 from app.api.routes import health
@@ -34,6 +35,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.authenticator = ClerkAuthenticator(settings)
     app.state.readiness = ReadinessChecks(timeout_seconds=settings.readiness_timeout_seconds)
     app.state.readiness.register("supabase", lambda: check_supabase(http.get(), settings))
+    if not settings.is_deployed:
+        # Said at every start, so that a deployed service left on local is noticed.
+        logger.warning(
+            "local_environment",
+            hint="ENVIRONMENT=local: the checks of staging and production are off; "
+            "set ENVIRONMENT wherever the service is deployed",
+        )
     logger.info("startup", sentry=sentry_enabled)
     try:
         yield
@@ -50,10 +58,27 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+class TrailingSlashIgnored:
+    """`/api/v1/entities/` is answered as `/api/v1/entities` is, not redirected to it.
+
+    Starlette's 307 costs a second round trip, and clients that do not follow redirects (httpx,
+    unless told to) get no answer at all. Routes are declared without a trailing slash, so each
+    path is declared, and listed in the OpenAPI document, once.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope["path"]) > 1 and scope["path"].endswith("/"):
+            scope = {**scope, "path": scope["path"].rstrip("/") or "/"}
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
-    docs = not settings.is_production
+    docs = settings.serves_api_docs
     app = FastAPI(
         title=settings.project_name,
         version=settings.service_version,
@@ -63,23 +88,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         generate_unique_id_function=operation_id,
+        # TrailingSlashIgnored serves both forms; a redirect to a slashed path would come back
+        # stripped, and loop.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
     if settings.cors_origins:
+        # No credentials: callers send a Bearer token, never a cookie, and without them `*`
+        # is answered as `*` rather than echoing whichever origin asked.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_credentials=True,
             allow_methods=["*"],
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "X-Correlation-ID"],
         )
-    # Added last, so it is the outermost layer: it sees every response, CORS preflights included.
+    # Around everything else, so it sees every response, CORS preflights included; only
+    # TrailingSlashIgnored, which answers nothing itself, wraps it, so it sees the path served.
     app.add_middleware(
         RequestContextMiddleware,
-        hsts=settings.is_production,
+        hsts=settings.is_deployed,
         max_body_bytes=settings.max_request_body_bytes,
     )
+    app.add_middleware(TrailingSlashIgnored)
     return app

@@ -19,7 +19,7 @@ SettingsFactory = Callable[..., Settings]
 
 # What staging and production insist on, with throwaway values.
 DEPLOYED = {
-    "clerk_secret_key": "sk_test_not_a_real_key",
+    "clerk_secret_key": "sk_live_not_a_real_key",
     "clerk_authorized_parties": "https://app.example.com",
     "supabase_url": "https://project-ref.supabase.co",
     "supabase_anon_key": "a-project-anon-key",

@@ -1,20 +1,16 @@
 """A pytest plugin: a test fails if anything it printed or logged looks like a credential.
 
-Tokens (JWTs, the anon key included), PEM keys, Clerk secret keys and DSN credentials must never
-reach a log line, whatever the test did. The plugin reads what pytest captured for each phase.
+Tokens (JWTs, the anon key included, and whatever follows "Bearer "), PEM private keys, Clerk
+secret keys and the credentials in a URL (a DSN's key) must never reach a log line, whatever the
+test did. The shapes are the ones log lines are scrubbed of (app.core.logging.CREDENTIAL), so the
+two cannot drift apart. The plugin reads what pytest captured for each phase.
 """
 
-import re
 from collections.abc import Generator
 
 import pytest
 
-SECRET_SHAPES = re.compile(
-    r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+"  # a JWT: header.payload.signature
-    r"|-----BEGIN [A-Z ]*KEY-----"  # a PEM key
-    r"|\bsk_(?:test|live)_\w+"  # a Clerk secret key
-    r"|\b[a-z]+://[^/\s:@]+(?::[^/\s@]+)?@"  # credentials in a URL (a DSN's key)
-)
+from app.core.logging import CREDENTIAL
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -28,7 +24,7 @@ def pytest_runtest_makereport(
         for section, content in report.sections
         # Each phase's report also carries the earlier phases' output: judge only its own.
         if section.endswith(f" {report.when}")
-        for match in [SECRET_SHAPES.search(content)]
+        for match in [CREDENTIAL.search(content)]
         if match
     ]
     if leaks and report.passed:

@@ -229,3 +229,80 @@ def test_the_access_token_never_appears_in_the_principal_repr(keys: LocalKeyPair
     token = keys.session_token("user_a")
 
     assert token not in repr(Principal(user_id="user_a", access_token=token))
+
+
+def signed(keys: LocalKeyPair, **changes: object) -> str:
+    """A session token signed with `keys`, with claims changed; a None value removes one."""
+    claims = jwt.decode(
+        keys.session_token("user_a", authorized_party=APP_ORIGIN),
+        options={"verify_signature": False},
+    )
+    for name, value in changes.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return jwt.encode(claims, keys.private_key, algorithm="RS256", headers={"kid": keys.key_id})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        pytest.param({"role": "service_role"}, "docs/auth.md", id="service-role"),
+        pytest.param({"role": "anon"}, "docs/auth.md", id="anon-role"),
+        pytest.param({"role": None}, "docs/auth.md", id="no-role"),
+        pytest.param({"exp": None}, "`exp`", id="no-exp"),
+        pytest.param({"iat": None}, "`iat`", id="no-iat"),
+        pytest.param({"nbf": None}, "`nbf`", id="no-nbf"),
+        pytest.param({"iat": "yesterday"}, "not valid", id="text-iat"),
+        pytest.param({"sub": None}, "names no user", id="no-sub"),
+        pytest.param({"sub": 42}, "not valid", id="number-sub"),
+        pytest.param({"sts": "pending"}, "pending tasks", id="pending-session"),
+        pytest.param({"o": "org_1"}, "not valid", id="org-claim-text"),
+        pytest.param({"o": {"id": 5, "rol": ["admin"]}}, "`org_id`", id="org-claim-numbers"),
+        pytest.param({"org_permissions": "org:read"}, "org_permissions", id="permissions-text"),
+        pytest.param({"sid": {"id": 1}}, "`sid`", id="sid-object"),
+    ],
+)
+def test_a_signed_token_with_the_wrong_claims_is_a_401_never_a_500(
+    auth_client: TestClient, keys: LocalKeyPair, changes: dict[str, object], message: str
+) -> None:
+    """Correctly signed: only the claims themselves can be wrong, and each is refused."""
+    response = auth_client.get("/api/v1/whoami", headers=bearer(signed(keys, **changes)))
+
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == "AUTH_INVALID_TOKEN"
+    assert message in response.json()["message"]
+
+
+def test_pending_sessions_can_be_accepted_by_setting(
+    make_settings: SettingsFactory, keys: LocalKeyPair
+) -> None:
+    settings = make_settings(
+        clerk_jwt_key=keys.public_pem(),
+        clerk_authorized_parties=APP_ORIGIN,
+        clerk_accept_pending_sessions=True,
+    )
+    authenticator = ClerkAuthenticator(settings)
+
+    principal = anyio.run(authenticator.authenticate, f"Bearer {signed(keys, sts='pending')}")
+
+    assert principal.user_id == "user_a"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer Bearer {token}", "Bearer {token} {token}", "Bearer {token}\tx"],
+)
+def test_a_header_with_more_than_one_token_is_malformed(
+    auth_client: TestClient, keys: LocalKeyPair, header: str
+) -> None:
+    """Read once, as one word: the token checked is the token forwarded, never a neighbour."""
+    token = keys.session_token("user_a", authorized_party=APP_ORIGIN)
+
+    response = auth_client.get(
+        "/api/v1/whoami", headers={"Authorization": header.format(token=token)}
+    )
+
+    assert response.status_code == 401
+    assert response.json()["message"] == "The bearer token is malformed."

@@ -19,7 +19,8 @@ def test_defaults_suit_local_development(settings: Settings) -> None:
     assert settings.environment == Environment.LOCAL
     assert settings.cors_origins == []
     assert settings.sentry_dsn is None
-    assert not settings.is_production
+    assert not settings.is_deployed
+    assert settings.serves_api_docs
 
 
 def test_values_come_from_the_environment(
@@ -64,8 +65,31 @@ REFUSED_OUTSIDE_LOCAL = [
     ),
     pytest.param(
         {"supabase_url": LOCAL_SUPABASE_URL},
-        "SUPABASE_URL is the local Supabase CLI stack",
+        "SUPABASE_URL is a local Supabase stack",
         id="local-supabase",
+    ),
+    pytest.param(
+        {"supabase_url": "http://localhost:54321"},
+        "SUPABASE_URL is a local Supabase stack",
+        id="local-supabase-by-name",
+    ),
+    pytest.param(
+        {"supabase_url": "https://host.docker.internal:54321"},
+        "SUPABASE_URL is a local Supabase stack",
+        id="local-supabase-from-a-container",
+    ),
+    pytest.param(
+        {"supabase_url": "http://[::1]:54321"},
+        "SUPABASE_URL is a local Supabase stack",
+        id="local-supabase-over-ipv6",
+    ),
+    pytest.param(
+        {"supabase_url": "http://project-ref.supabase.co"},
+        "SUPABASE_URL must be an https URL",
+        id="supabase-over-http",
+    ),
+    pytest.param(
+        {"clerk_secret_key": "x"}, "CLERK_SECRET_KEY is not a Clerk secret key", id="not-a-key"
     ),
     pytest.param(
         {"supabase_anon_key": LOCAL_SUPABASE_ANON_KEY},
@@ -74,6 +98,11 @@ REFUSED_OUTSIDE_LOCAL = [
     ),
     pytest.param({"sentry_dsn": "changethis"}, "SENTRY_DSN is a placeholder", id="placeholder"),
     pytest.param({"cors_origins": "*"}, "CORS_ORIGINS may not contain '\\*'", id="any-origin"),
+    pytest.param(
+        {"cors_origins": "https://app.example.com,http://admin.example.com"},
+        "CORS_ORIGINS may hold only https origins in .*: http://admin.example.com",
+        id="http-origin",
+    ),
 ]
 
 
@@ -92,7 +121,49 @@ def test_unsafe_settings_are_refused_outside_local(
 def test_complete_deployed_settings_are_accepted(
     make_settings: SettingsFactory, environment: str
 ) -> None:
-    assert make_settings(environment=environment, **DEPLOYED).environment == environment
+    settings = make_settings(environment=environment, **DEPLOYED)
+
+    assert settings.environment == environment
+    assert settings.is_deployed
+    assert not settings.serves_api_docs
+
+
+def test_a_development_clerk_key_is_refused_in_production_only(
+    make_settings: SettingsFactory,
+) -> None:
+    development = DEPLOYED | {"clerk_secret_key": "sk_test_not_a_real_key"}
+
+    with pytest.raises(ValidationError, match="CLERK_SECRET_KEY is a development instance's key"):
+        make_settings(environment="production", **development)
+    assert make_settings(environment="staging", **development).is_deployed
+
+
+def test_the_messages_never_quote_the_clerk_secret_key(make_settings: SettingsFactory) -> None:
+    for key in ["not-a-clerk-key", "sk_test_not_a_real_key"]:
+        with pytest.raises(ValidationError) as refused:
+            make_settings(environment="production", **(DEPLOYED | {"clerk_secret_key": key}))
+
+        (error,) = refused.value.errors()
+        assert "CLERK_SECRET_KEY" in error["msg"]
+        assert key not in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "api_docs", "served"),
+    [
+        ("local", None, True),
+        ("staging", None, False),
+        ("production", None, False),
+        ("local", False, False),
+        ("staging", True, True),
+    ],
+)
+def test_api_docs_are_served_locally_unless_set(
+    make_settings: SettingsFactory, environment: str, api_docs: bool | None, served: bool
+) -> None:
+    settings = make_settings(environment=environment, api_docs=api_docs, **DEPLOYED)
+
+    assert settings.serves_api_docs is served
 
 
 def test_invalid_values_are_refused(make_settings: SettingsFactory) -> None:
@@ -150,3 +221,57 @@ def test_authorized_parties_are_comma_separated(
         "https://app.example.com",
         "http://localhost:5173",
     ]
+
+
+@pytest.mark.parametrize("name", ["CORS_ORIGINS", "CLERK_AUTHORIZED_PARTIES"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "https://app.example.com, http://localhost:5173",
+        '["https://app.example.com", "http://localhost:5173"]',
+        ' [ "https://app.example.com/" , "http://localhost:5173/" ] ',
+        "https://App.Example.com/,http://LOCALHOST:5173",
+    ],
+    ids=["commas", "json", "json-trailing-slashes", "case-and-trailing-slash"],
+)
+def test_origins_are_read_as_browsers_send_them(
+    make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch, name: str, written: str
+) -> None:
+    monkeypatch.setenv(name, written)
+
+    settings = make_settings()
+
+    assert getattr(settings, name.lower()) == ["https://app.example.com", "http://localhost:5173"]
+
+
+@pytest.mark.parametrize("name", ["CORS_ORIGINS", "CLERK_AUTHORIZED_PARTIES"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "null",
+        "app.example.com",
+        "https://app.example.com/path",
+        "https://app.example.com?",
+        "https://user@app.example.com",
+        "https://app.example.com:port",
+        "ftp://app.example.com",
+        "https://",
+        '["https://app.example.com", 42]',
+        '["https://app.example.com"',
+    ],
+)
+def test_values_that_are_not_origins_are_refused_everywhere(
+    make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch, name: str, written: str
+) -> None:
+    monkeypatch.setenv(name, written)
+
+    with pytest.raises(ValidationError, match=name):
+        make_settings()
+
+
+def test_any_origin_is_a_cors_value_only(
+    make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert make_settings(cors_origins="*").cors_origins == ["*"]
+    with pytest.raises(ValidationError, match="CLERK_AUTHORIZED_PARTIES holds '\\*'"):
+        make_settings(clerk_authorized_parties="*")

@@ -1,6 +1,6 @@
 from http import HTTPStatus
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, HTTPException, Query
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
@@ -113,3 +113,17 @@ def test_a_service_error_with_only_a_status_gets_the_matching_code(
     assert (forbidden["error"], forbidden["code"]) == ("Forbidden", "FORBIDDEN")
     assert unusual.status_code == 499
     assert (unusual.json()["error"], unusual.json()["code"]) == ("Error", "HTTP_ERROR")
+
+
+def test_a_conflict_has_its_own_code(app: FastAPI, client: TestClient) -> None:
+    @app.get("/api/v1/taken")
+    async def taken() -> None:
+        raise HTTPException(status_code=409, detail="That name is taken.")
+
+    body = client.get("/api/v1/taken").json()
+
+    assert (body["error"], body["code"], body["message"]) == (
+        "Conflict",
+        "CONFLICT",
+        "That name is taken.",
+    )

@@ -1,5 +1,8 @@
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import anyio
@@ -112,6 +115,127 @@ async def test_connection_errors_are_retried_then_reported() -> None:
     async with service_clients(upstream_settings(f"http://127.0.0.1:{free_port()}")) as clients:
         with pytest.raises(UpstreamUnavailableError):
             await clients.get("inventory").get("/items")
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_a_gateway_error_is_not_resent_for_a_method_that_is_not_idempotent(
+    clients: ServiceClients, upstream: Upstream, method: str
+) -> None:
+    upstream.statuses.append(504)
+
+    with pytest.raises(UpstreamUnavailableError):
+        await clients.get("inventory").request(method, "/charge", json={"cents": 500})
+
+    assert len(upstream.requests) == 1
+
+
+async def test_a_post_with_an_idempotency_key_is_retried(
+    clients: ServiceClients, upstream: Upstream
+) -> None:
+    upstream.statuses.extend([504, 504])
+
+    response = await clients.get("inventory").post(
+        "/charge", json={"cents": 500}, headers={"Idempotency-Key": "charge-42"}
+    )
+
+    assert response.status_code == 200
+    assert [request.headers["idempotency-key"] for request in upstream.requests] == [
+        "charge-42"
+    ] * 3
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
+async def test_idempotent_methods_are_retried(
+    clients: ServiceClients, upstream: Upstream, method: str
+) -> None:
+    upstream.statuses.extend([504, 504])
+
+    response = await clients.get("inventory").request(method, "/items/7")
+
+    assert response.status_code == 200
+    assert [request.method for request in upstream.requests] == [method] * 3
+
+
+async def test_a_post_is_retried_when_no_connection_could_be_opened() -> None:
+    backoff = {"http_retry_backoff_seconds": 0.1, "http_retry_backoff_max_seconds": 0.1}
+    settings = upstream_settings(f"http://127.0.0.1:{free_port()}", **backoff)
+    async with service_clients(settings) as clients:
+        started = time.monotonic()
+        with pytest.raises(UpstreamUnavailableError):
+            await clients.get("inventory").post("/charge")
+
+    # Each connection is refused at once, so the time spent is the waits between the 3 attempts.
+    assert time.monotonic() - started >= 0.2
+
+
+async def test_each_method_has_a_helper(clients: ServiceClients, upstream: Upstream) -> None:
+    inventory = clients.get("inventory")
+
+    await inventory.get("/items/7")
+    await inventory.post("/items", json={"name": "lamp"})
+    await inventory.put("/items/7", json={"name": "lamp"})
+    await inventory.patch("/items/7", json={"name": "desk lamp"})
+    await inventory.delete("/items/7")
+
+    assert [(request.method, request.path) for request in upstream.requests] == [
+        ("GET", "/items/7"),
+        ("POST", "/items"),
+        ("PUT", "/items/7"),
+        ("PATCH", "/items/7"),
+        ("DELETE", "/items/7"),
+    ]
+
+
+async def time_a_retried_call(upstream: Upstream, retry_after: str, **values: Any) -> float:
+    """Answer 503 with this Retry-After, then 200; return how long the call took."""
+    upstream.statuses.append(503)
+    upstream.answer_headers["Retry-After"] = retry_after
+    async with service_clients(upstream_settings(upstream.url, **values)) as clients:
+        started = time.monotonic()
+        response = await clients.get("inventory").get("/items")
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    assert len(upstream.requests) == 2
+    return elapsed
+
+
+IN_A_DAY = datetime.now(UTC) + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    [
+        "2",
+        format_datetime(IN_A_DAY, usegmt=True),
+        IN_A_DAY.strftime("%a %b %d %H:%M:%S %Y"),  # the obsolete asctime form, with no zone
+    ],
+)
+async def test_retry_after_is_waited_but_never_longer_than_the_backoff_cap(
+    upstream: Upstream, retry_after: str
+) -> None:
+    elapsed = await time_a_retried_call(upstream, retry_after, http_retry_backoff_max_seconds=0.2)
+
+    assert 0.2 <= elapsed < 1.5
+
+
+async def test_a_retry_after_of_zero_is_retried_without_the_backoff(upstream: Upstream) -> None:
+    backoff = {"http_retry_backoff_seconds": 1.0, "http_retry_backoff_max_seconds": 1.0}
+
+    elapsed = await time_a_retried_call(upstream, "0", **backoff)
+
+    assert elapsed < 0.5
+
+
+@pytest.mark.parametrize("retry_after", ["soon", "-1", "1.5"])
+async def test_an_unreadable_retry_after_falls_back_to_the_backoff(
+    upstream: Upstream, retry_after: str
+) -> None:
+    backoff = {"http_retry_backoff_seconds": 0.2, "http_retry_backoff_max_seconds": 0.2}
+
+    elapsed = await time_a_retried_call(upstream, retry_after, **backoff)
+
+    assert 0.2 <= elapsed < 1.5
 
 
 async def test_the_breaker_opens_fails_fast_and_recovers(upstream: Upstream) -> None:

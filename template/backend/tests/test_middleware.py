@@ -1,6 +1,7 @@
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx2
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
@@ -74,29 +75,104 @@ def test_the_docs_page_gets_a_csp_that_lets_it_load(client: TestClient) -> None:
     assert "https://cdn.jsdelivr.net" in response.headers["Content-Security-Policy"]
 
 
-def test_hsts_only_in_production(make_settings: SettingsFactory) -> None:
-    app = create_app(make_settings(environment="production", **DEPLOYED))
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_hsts_in_every_deployed_environment(
+    make_settings: SettingsFactory, environment: str
+) -> None:
+    app = create_app(make_settings(environment=environment, **DEPLOYED))
     with TestClient(app) as client:
         headers = client.get("/healthz").headers
 
     assert headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
 
 
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_deployed_environments_serve_no_docs_unless_asked(
+    make_settings: SettingsFactory, environment: str
+) -> None:
+    hidden = create_app(make_settings(environment=environment, **DEPLOYED))
+    served = create_app(make_settings(environment=environment, api_docs=True, **DEPLOYED))
+
+    with TestClient(hidden) as client:
+        assert client.get("/docs").status_code == 404
+        assert client.get("/openapi.json").status_code == 404
+    with TestClient(served) as client:
+        assert client.get("/docs").status_code == 200
+        assert client.get("/openapi.json").status_code == 200
+
+
+def preflight(client: TestClient, origin: str) -> httpx2.Response:
+    headers = {"Origin": origin, "Access-Control-Request-Method": "GET"}
+    return client.options("/healthz", headers=headers)
+
+
 def test_cors_preflight_is_answered_with_ids_and_headers(make_settings: SettingsFactory) -> None:
     app = create_app(make_settings(cors_origins="https://app.example.com"))
     with TestClient(app) as client:
-        response = client.options(
-            "/healthz",
-            headers={
-                "Origin": "https://app.example.com",
-                "Access-Control-Request-Method": "GET",
-            },
-        )
+        response = preflight(client, "https://app.example.com")
 
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
     assert uuid.UUID(response.headers["X-Request-ID"])
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_origin_written_with_a_trailing_slash_still_matches(
+    make_settings: SettingsFactory,
+) -> None:
+    app = create_app(make_settings(cors_origins='["https://app.example.com/"]'))
+    with TestClient(app) as client:
+        allowed = preflight(client, "https://app.example.com")
+        other = preflight(client, "https://evil.example.com")
+
+    assert allowed.status_code == 200
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert other.status_code == 400
+
+
+def test_cors_never_allows_credentials(make_settings: SettingsFactory) -> None:
+    """The API reads Bearer tokens only: a browser's cookies must not ride along."""
+    app = create_app(make_settings(cors_origins="*"))
+    with TestClient(app) as client:
+        asked = preflight(client, "https://anyone.example.com")
+        simple = client.get("/healthz", headers={"Origin": "https://anyone.example.com"})
+
+    for response in (asked, simple):
+        assert "Access-Control-Allow-Credentials" not in response.headers
+        # `*` is answered as `*`, not as whichever origin asked.
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_trailing_slash_is_answered_without_a_redirect(
+    client: TestClient, logs: LogLines, method: str
+) -> None:
+    plain = client.request(method, "/api/v1/entities", follow_redirects=False)
+    slashed = client.request(method, "/api/v1/entities/", follow_redirects=False)
+
+    # Answered by the route itself, which wants a token.
+    assert slashed.status_code == plain.status_code == 401
+    assert [line["path"] for line in logs.events("request")] == ["/api/v1/entities"] * 2
+
+
+def test_every_path_may_end_with_a_slash(client: TestClient) -> None:
+    assert client.get("/healthz/", follow_redirects=False).status_code == 200
+    assert client.get("/missing/", follow_redirects=False).status_code == 404
+    assert client.get("/", follow_redirects=False).status_code == 404
+
+
+def test_the_docs_page_with_a_trailing_slash_gets_the_docs_csp(client: TestClient) -> None:
+    response = client.get("/docs/", follow_redirects=False)
+
+    assert response.status_code == 200
+    assert "https://cdn.jsdelivr.net" in response.headers["Content-Security-Policy"]
+
+
+def test_each_path_is_documented_once(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+
+    assert "/api/v1/entities" in paths
+    assert not [path for path in paths if path.endswith("/")]
 
 
 def test_one_log_line_per_request_at_a_level_matching_the_status(

@@ -18,8 +18,20 @@ def test_prints_a_key():
 def test_prints_a_dsn():
     print("sentry at https://abc123@o1.ingest.sentry.io/1")
 
+def test_prints_a_database_password():
+    print("connect to postgresql://postgres:hunter2@db:5432/app failed")
+
+def test_prints_an_opaque_bearer_token():
+    print("sent Authorization: Bearer opaque-session-token")
+
+def test_prints_a_clerk_key():
+    print("clerk rejected sk_live_abc123DEF")
+
 def test_says_nothing_secret():
-    print("user_a created entity 42")
+    print("user_a created entity 42; mail user_a@example.com")
+    print('WWW-Authenticate: Bearer realm="api"; -----BEGIN PUBLIC KEY-----')
+    # What the logs write instead of a credential.
+    print("postgresql://[REDACTED]@db:5432/app Bearer [REDACTED]")
 """
 
 
@@ -32,9 +44,11 @@ def test_a_leaking_test_fails_and_a_clean_one_passes(
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
 
     # In a separate process, so the leaks stay out of this test's own captured logs.
-    result = pytester.runpytest_subprocess("-p", "tests.secret_scan")
+    result = pytester.runpytest_subprocess("-p", "tests.secret_scan", "-rf")
     capsys.readouterr()  # pytester echoes the run; that echo is not this test's output
 
-    result.assert_outcomes(passed=1, failed=3)
+    result.assert_outcomes(passed=1, failed=6)
+    failed = {line.split()[1] for line in result.stdout.lines if line.startswith("FAILED ")}
+    assert "test_leaks.py::test_says_nothing_secret" not in failed
     reports = [line for line in result.stdout.lines if line.startswith("A credential-shaped value")]
-    assert len(reports) == 3
+    assert len(reports) == 6

@@ -14,7 +14,10 @@ from supabase import AsyncClient
 from app.api.deps import SupabaseDep
 from app.core.config import Settings
 from app.core.http_client import SharedHttpClient
+from app.core.logging import configure_logging
 from app.core.supabase import SharedSupabase
+from app.main import create_app
+from tests.conftest import DEPLOYED, LogLines, SettingsFactory
 
 # Slow to import, so loaded by the first request that needs each, not at startup.
 LOADED_ON_FIRST_USE = ["httpx", "supabase", "postgrest", "clerk_backend_api", "stamina"]
@@ -125,3 +128,27 @@ def test_the_client_is_created_on_first_use_and_closed_at_shutdown(
             assert client.get("/uses-supabase").status_code == 200
 
     assert [client.closed for client in factory.created] == ([True] if requests else [])
+
+
+def test_a_local_service_warns_at_every_start(app: FastAPI, logs: LogLines) -> None:
+    with TestClient(app):
+        pass
+
+    (warning,) = logs.events("local_environment")
+    assert warning["level"] == "warning"
+    assert "ENVIRONMENT=local" in warning["hint"]
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_a_deployed_service_starts_without_the_warning(
+    make_settings: SettingsFactory, environment: str
+) -> None:
+    app = create_app(make_settings(environment=environment, **DEPLOYED))
+    logs = LogLines()
+    configure_logging(app.state.settings, stream=logs.stream)
+
+    with TestClient(app):
+        pass
+
+    assert logs.events("startup")
+    assert logs.events("local_environment") == []

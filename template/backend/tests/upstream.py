@@ -30,8 +30,11 @@ class Upstream:
     def __init__(self) -> None:
         self.statuses: deque[int] = deque()
         self.requests: list[ReceivedRequest] = []
+        # Sent with every answer, e.g. {"Retry-After": "1"}.
+        self.answer_headers: dict[str, str] = {}
         self.port = 0
-        routes = [Route("/{path:path}", self._answer, methods=["GET", "POST", "PUT", "DELETE"])]
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        routes = [Route("/{path:path}", self._answer, methods=methods)]
         self.asgi = Starlette(routes=routes)
 
     @property
@@ -46,7 +49,7 @@ class Upstream:
             ReceivedRequest(request.method, request.url.path, dict(request.headers), body)
         )
         status = self.statuses.popleft() if self.statuses else 200
-        return JSONResponse({"status": status}, status_code=status)
+        return JSONResponse({"status": status}, status_code=status, headers=self.answer_headers)
 
     @classmethod
     @contextmanager

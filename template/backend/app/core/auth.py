@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import structlog
 
@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     )
 
 logger = structlog.get_logger(__name__)
+
+# The claim Clerk's Supabase integration adds; PostgREST runs the request as this role, so any
+# other role (service_role skips row-level security) must never be forwarded.
+DATABASE_ROLE = "authenticated"
+TIME_CLAIMS = ("exp", "iat", "nbf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +79,43 @@ class ClerkAuthenticator:
     async def authenticate(self, authorization: str | None) -> Principal:
         from clerk_backend_api.security import authenticate_request_async
 
+        # Parsed once: the token checked is the token forwarded to the database.
         token = _bearer_token(authorization)
-        state = await authenticate_request_async(
-            _BearerOnly({"Authorization": f"Bearer {token}"}), self.options
-        )
+        try:
+            state = await authenticate_request_async(
+                _BearerOnly({"Authorization": f"Bearer {token}"}), self.options
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # A correctly signed token whose claims the SDK cannot read (an `o` that is no
+            # object, say): still a bad token, never a crash.
+            logger.info("auth_rejected", reason="token-unreadable-claims", error=type(exc).__name__)
+            raise AuthenticationError("The token is not valid.") from exc
         if not state.is_signed_in or state.payload is None:
             raise _error_for(state.reason)
         payload = state.payload
         if self._issuer is not None and payload.get("iss") != self._issuer:
-            logger.info("auth_rejected", reason="token-invalid-issuer")
-            raise AuthenticationError("The token was not issued by the expected issuer.")
+            _reject("token-invalid-issuer", "The token was not issued by the expected issuer.")
+        self._check_claims(payload)
+        return _principal(payload, token)
+
+    def _check_claims(self, payload: dict[str, Any]) -> None:
         user_id = payload.get("sub")
         if not isinstance(user_id, str) or not user_id:
-            raise AuthenticationError("The token names no user.")
-        return _principal(user_id, payload, token)
+            _reject("token-no-subject", "The token names no user.")
+        for claim in TIME_CLAIMS:
+            value = payload.get(claim)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                _reject("token-missing-time-claim", f"The token has no valid `{claim}` claim.")
+        if payload.get("role") != DATABASE_ROLE:
+            _reject(
+                "token-invalid-role",
+                f"The token's `role` claim must be \"{DATABASE_ROLE}\": turn on Clerk's Supabase "
+                "integration (see docs/auth.md).",
+            )
+        if payload.get("sts") == "pending" and not self._settings.clerk_accept_pending_sessions:
+            # Clerk's own default: a session with unfinished tasks (choosing an organisation,
+            # say) is not signed in yet.
+            _reject("session-pending", "The session has pending tasks; finish them first.")
 
 
 def _secret(value: Any) -> str | None:
@@ -103,9 +131,13 @@ def _bearer_token(authorization: str | None) -> str:
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer":
         raise AuthenticationError("Only Bearer tokens are accepted.")
-    if not token.strip():
+    token = token.strip()
+    if not token:
         raise AuthenticationError("The bearer token is empty.", code=ErrorCode.AUTH_MISSING_TOKEN)
-    return token.strip()
+    if len(token.split()) != 1:
+        # "Bearer Bearer <token>": a session token is one word; anything else is malformed.
+        raise AuthenticationError("The bearer token is malformed.")
+    return token
 
 
 def _error_for(reason: AuthErrorReason | TokenVerificationErrorReason | None) -> ServiceError:
@@ -135,14 +167,28 @@ def _error_for(reason: AuthErrorReason | TokenVerificationErrorReason | None) ->
     return AuthenticationError("The token is not valid.")
 
 
-def _principal(user_id: str, payload: dict[str, Any], token: str) -> Principal:
+def _reject(reason: str, message: str) -> NoReturn:
+    logger.info("auth_rejected", reason=reason)
+    raise AuthenticationError(message)
+
+
+def _optional_text(payload: dict[str, Any], claim: str) -> str | None:
+    value = payload.get(claim)
+    if value is None or isinstance(value, str):
+        return value
+    _reject("token-invalid-claim", f"The token's `{claim}` claim is not text.")
+
+
+def _principal(payload: dict[str, Any], token: str) -> Principal:
     permissions = payload.get("org_permissions") or []
+    if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+        _reject("token-invalid-claim", "The token's `org_permissions` claim is not a list of text.")
     return Principal(
-        user_id=user_id,
-        session_id=payload.get("sid"),
-        org_id=payload.get("org_id"),
-        org_role=payload.get("org_role"),
-        org_slug=payload.get("org_slug"),
-        org_permissions=tuple(str(permission) for permission in permissions),
+        user_id=payload["sub"],
+        session_id=_optional_text(payload, "sid"),
+        org_id=_optional_text(payload, "org_id"),
+        org_role=_optional_text(payload, "org_role"),
+        org_slug=_optional_text(payload, "org_slug"),
+        org_permissions=tuple(permissions),
         access_token=token,
     )

@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    CONFLICT = "CONFLICT"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     VALIDATION_ERROR = "VALIDATION_ERROR"
     RATE_LIMITED = "RATE_LIMITED"
@@ -38,6 +39,7 @@ class ErrorCode(StrEnum):
     AUTH_NOT_CONFIGURED = "AUTH_NOT_CONFIGURED"
     AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    DATABASE_OUTCOME_UNKNOWN = "DATABASE_OUTCOME_UNKNOWN"
     ENTITY_NOT_FOUND = "ENTITY_NOT_FOUND"
 
 
@@ -47,6 +49,7 @@ HTTP_STATUS_CODES: Mapping[int, ErrorCode] = {
     403: ErrorCode.FORBIDDEN,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     422: ErrorCode.VALIDATION_ERROR,
     429: ErrorCode.RATE_LIMITED,
@@ -68,9 +71,11 @@ class ServiceError(Exception):
         code: str | None = None,
         status_code: int | None = None,
         headers: Mapping[str, str] | None = None,
+        details: list[ErrorDetail] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details
         if status_code is not None:
             self.status_code = status_code
             self.code = HTTP_STATUS_CODES.get(status_code, ErrorCode.HTTP_ERROR)
@@ -81,6 +86,11 @@ class ServiceError(Exception):
 class NotFoundError(ServiceError):
     status_code = 404
     code = ErrorCode.NOT_FOUND
+
+
+class ConflictError(ServiceError):
+    status_code = 409
+    code = ErrorCode.CONFLICT
 
 
 class ServiceUnavailableError(ServiceError):
@@ -146,6 +156,7 @@ async def handle_service_error(request: Request, exc: ServiceError) -> JSONRespo
         code=exc.code,
         message=exc.message,
         request_id=_request_id(request),
+        details=exc.details,
         headers=exc.headers,
     )
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 logger = structlog.get_logger(__name__)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+# Sending one of these twice has the effect of sending it once (RFC 9110, 9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 class CircuitBreaker:
@@ -87,17 +91,30 @@ class CircuitBreaker:
             self._failures.clear()
 
 
-class _RetryableStatusError(Exception):
+class _GatewayError(Exception):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(f"upstream answered {response.status_code}")
         self.response = response
 
 
-def _is_retryable(exc: Exception) -> bool:
-    import httpx
+def _can_be_resent(method: str, headers: Mapping[str, str]) -> bool:
+    """Whether a request that may have reached the service can safely be sent again."""
+    has_idempotency_key = any(name.lower() == "idempotency-key" for name in headers)
+    return method.upper() in IDEMPOTENT_METHODS or has_idempotency_key
 
-    # Connection errors are raised before the request reached the server: always safe to repeat.
-    return isinstance(exc, (_RetryableStatusError, httpx.ConnectError, httpx.ConnectTimeout))
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    """The wait a Retry-After header asks for (RFC 9110, 10.2.3); None if absent or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:  # the obsolete asctime form names no zone; HTTP dates are in GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class ServiceClient:
@@ -118,10 +135,11 @@ class ServiceClient:
         self._settings = settings
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send one request; 502/503/504 and connection errors are retried with backoff.
+        """Send one request, retrying with backoff what is safe to repeat (docs/service-calls.md).
 
-        Raises ServiceUnavailableError while the breaker is open, and
-        UpstreamUnavailableError when the service still fails after the retries.
+        Connection errors are retried for every method; 502/503/504 only for idempotent methods
+        and requests with an Idempotency-Key. Raises ServiceUnavailableError while the breaker is
+        open, and UpstreamUnavailableError when the service still fails after the retries.
         """
         import httpx
 
@@ -131,7 +149,7 @@ class ServiceClient:
         url = f"{self.base_url}/{path.lstrip('/')}"
         try:
             response = await self._send_with_retries(method, url, headers=headers, **kwargs)
-        except (_RetryableStatusError, httpx.TransportError) as exc:
+        except (_GatewayError, httpx.TransportError) as exc:
             self._breaker.record_failure()
             logger.warning(
                 "upstream_failed",
@@ -149,13 +167,31 @@ class ServiceClient:
         self._breaker.record_success()
         return response
 
-    async def _send_with_retries(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _send_with_retries(
+        self, method: str, url: str, *, headers: dict[str, str], **kwargs: Any
+    ) -> httpx.Response:
         # Imported on the first call to another service, not while the service starts.
+        import httpx
         import stamina
 
         settings = self._settings
+        can_be_resent = _can_be_resent(method, headers)
+
+        def retry_or_wait(exc: Exception) -> bool | float:
+            """False: give up. True: retry after the backoff. A number: retry after that wait."""
+            if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+                # Raised before the request was sent: safe to repeat for any method.
+                return True
+            # A gateway may answer 502/503/504 after the service has started the work.
+            if isinstance(exc, _GatewayError) and can_be_resent:
+                retry_after = _retry_after_seconds(exc.response)
+                if retry_after is None:
+                    return True
+                return min(retry_after, settings.http_retry_backoff_max_seconds)
+            return False
+
         async for attempt in stamina.retry_context(
-            on=_is_retryable,
+            on=retry_or_wait,
             attempts=settings.http_retry_attempts,
             timeout=None,
             wait_initial=settings.http_retry_backoff_seconds,
@@ -163,9 +199,9 @@ class ServiceClient:
             wait_jitter=settings.http_retry_backoff_seconds,
         ):
             with attempt:
-                response = await self._http.request(method, url, **kwargs)
+                response = await self._http.request(method, url, headers=headers, **kwargs)
                 if response.status_code in RETRY_STATUSES:
-                    raise _RetryableStatusError(response)
+                    raise _GatewayError(response)
                 return response
         raise AssertionError("unreachable: stamina raises after the last attempt")
 
@@ -174,6 +210,15 @@ class ServiceClient:
 
     async def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("POST", path, **kwargs)
+
+    async def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("PUT", path, **kwargs)
+
+    async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("PATCH", path, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("DELETE", path, **kwargs)
 
 
 def _propagated_headers() -> dict[str, str]:

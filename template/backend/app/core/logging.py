@@ -20,6 +20,17 @@ SENSITIVE_KEY = re.compile(
     re.IGNORECASE,
 )
 
+# What a credential looks like inside any text. The tests' secret scan (tests/secret_scan.py) flags
+# the same shapes in whatever a test prints. No shape matches its own replacement: none takes "[".
+CREDENTIAL = re.compile(
+    r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+"  # a JWT: header.payload.signature
+    # A PEM private key, to its end line or, if cut short, to the end of the text.
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)"
+    r"|\bsk_(?:test|live)_\w+"  # a Clerk secret key
+    r"|(?<=\bBearer )[\w.~+/-]{8,}=*"  # the token after "Bearer "
+    r"|(?<=://)[^\s/?#@\[\]]+(?=@)"  # a URL's userinfo: "user:password", or a DSN's key alone
+)
+
 
 def add_request_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     ids = current_request.get()
@@ -35,32 +46,62 @@ def _is_sensitive(key: str) -> bool:
     return SENSITIVE_KEY.search(key) is not None
 
 
-# Most values are these; checking the exact type first skips the slower Mapping check.
+def scrub_credentials(text: str) -> str:
+    """Replace each credential-shaped part of the text with [REDACTED]."""
+    # Every shape holds one of these substrings and few log values do: testing for them costs a
+    # tenth of a search. A loop over them would cost twice this chain.
+    if (
+        "eyJ" in text
+        or "-----BEGIN " in text
+        or "sk_" in text
+        or "Bearer " in text
+        or "://" in text
+    ):
+        return CREDENTIAL.sub(REDACTED, text)
+    return text
+
+
+# Most values are these; checking the exact type first skips the slower isinstance checks.
 PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+COLLECTION_TYPES = (list, tuple, set, frozenset)
 
 
 def _redact(value: Any) -> Any:
-    if type(value) not in PLAIN_TYPES and isinstance(value, Mapping):
+    if isinstance(value, str):
+        return scrub_credentials(value)
+    if type(value) in PLAIN_TYPES:
+        return value
+    if isinstance(value, Mapping):
         return {
             key: REDACTED if _is_sensitive(str(key)) else _redact(item)
             for key, item in value.items()
         }
+    for collection_type in COLLECTION_TYPES:
+        if isinstance(value, collection_type):
+            # Rebuilt as the built-in type: a subclass's constructor (a namedtuple's) may not
+            # take one iterable.
+            return collection_type(_redact(item) for item in value)
     return value
 
 
 def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """Replace the value of any field (at any depth) whose name says it holds a secret."""
+    """Hide the fields whose name says they hold a secret, and credential-shaped text anywhere."""
     return {
         key: REDACTED if _is_sensitive(key) else _redact(value) for key, value in event_dict.items()
     }
 
 
+def _scrubbed_repr(value: Any) -> str:
+    # An exception logged as a field (`error=exc`) is written as its repr, which may quote a URL.
+    return scrub_credentials(repr(value))
+
+
 # Built once: json.dumps with a `default` builds a new encoder for every line.
-_encode_json = json.JSONEncoder(default=repr).encode
+_encode_json = json.JSONEncoder(default=_scrubbed_repr).encode
 
 
 def render_json(_: WrappedLogger, __: str, event_dict: EventDict) -> str:
-    """One JSON object; values JSON cannot hold are written as their repr()."""
+    """One JSON object; values JSON cannot hold are written as their repr(), scrubbed too."""
     return _encode_json(event_dict)
 
 

@@ -7,6 +7,7 @@ only this service's code, decides what each user can reach.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -14,13 +15,14 @@ from typing import TYPE_CHECKING
 import structlog
 
 from app.core.config import Settings
-from app.core.errors import ErrorCode, ServiceError
+from app.core.errors import ConflictError, ErrorCode, ServiceError
+from app.models.errors import ErrorDetail
 
 # supabase-py, postgrest-py and httpx are imported where they are used, not with the app: a
 # starting service would spend that time before it answers /healthz.
 if TYPE_CHECKING:
     import httpx
-    from postgrest import AsyncPostgrestClient
+    from postgrest import APIError, AsyncPostgrestClient
     from supabase import AsyncClient
 
 logger = structlog.get_logger(__name__)
@@ -81,29 +83,96 @@ async def check_supabase(http: httpx.AsyncClient, settings: Settings) -> None:
         raise ConnectionError(f"Supabase answered {response.status_code}")
 
 
-# PostgREST cannot reach Postgres (PGRST000-002), or the gateway in front of PostgREST failed
-# (its errors carry no PostgREST code, or just the HTTP status).
-UNAVAILABLE_CODES = frozenset({"PGRST000", "PGRST001", "PGRST002", "502", "503", "504"})
+# The request never reached the database: PostgREST could not connect (PGRST000) or has no
+# schema yet (PGRST002), Postgres is starting (57P03), or the gateway had no PostgREST (503).
+NOT_REACHED_CODES = frozenset({"PGRST000", "PGRST002", "57P03", "503"})
+# The database went away while it ran, or the gateway lost the answer: it may have been done.
+# PostgREST's lost connection (PGRST001), Postgres shutting down (57P01, 57P02), a connection
+# error (class 08), 502 and 504.
+CUT_OFF_CODES = frozenset({"PGRST001", "57P01", "57P02", "502", "504"})
+CONFLICT_CODES = frozenset({"23505", "23503"})  # unique and foreign-key violations
+# Check, not-null, too long, and text that is not valid for its column.
+INVALID_VALUE_CODES = frozenset({"23514", "23502", "22001", "22P02", "22P05"})
+PERMISSION_DENIED = "42501"
+UNIQUE_VIOLATION = "23505"
+COLUMN_IN_MESSAGE = re.compile(r'column "([^"]+)"')
 
 
 class DatabaseUnavailableError(ServiceError):
+    """Nothing was done: the same request can simply be sent again."""
+
     status_code = 503
     code = ErrorCode.DATABASE_UNAVAILABLE
 
+    def __init__(self) -> None:
+        super().__init__("The database is unavailable and nothing was changed; try again later.")
+
+
+class DatabaseOutcomeUnknownError(ServiceError):
+    """It may have been done: only a retry with the same Idempotency-Key is safe."""
+
+    status_code = 503
+    code = ErrorCode.DATABASE_OUTCOME_UNKNOWN
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database stopped answering while it worked on the request, so it may or may not "
+            "have been done; retry with the same Idempotency-Key, or read before retrying."
+        )
+
 
 @contextmanager
-def database_errors() -> Iterator[None]:
-    """Turn client and server failures into the unified error shape, without internals."""
+def database_errors(*, writes: bool = False) -> Iterator[None]:
+    """Turn client and server failures into the unified error shape, without internals.
+
+    `writes`: the request changes data, so a database cut off while it ran leaves the outcome
+    unknown; a read changed nothing either way.
+    """
     import httpx
     from postgrest import APIError
 
     try:
         yield
-    except httpx.TransportError as exc:
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         logger.warning("database_unreachable", error=type(exc).__name__)
-        raise DatabaseUnavailableError("The database is unavailable; try again later.") from exc
+        raise DatabaseUnavailableError from exc
+    except httpx.TransportError as exc:
+        logger.warning("database_cut_off", error=type(exc).__name__)
+        raise (DatabaseOutcomeUnknownError() if writes else DatabaseUnavailableError()) from exc
     except APIError as exc:
-        logger.error("database_error", code=exc.code, message=exc.message, hint=exc.hint)
-        if exc.code is None or exc.code in UNAVAILABLE_CODES:
-            raise DatabaseUnavailableError("The database is unavailable; try again later.") from exc
-        raise ServiceError("The request could not be completed.") from exc
+        raise error_for(exc, writes=writes) from exc
+
+
+def error_for(exc: APIError, *, writes: bool) -> ServiceError:
+    code = exc.code
+    if code in NOT_REACHED_CODES:
+        logger.warning("database_unreachable", code=code)
+        return DatabaseUnavailableError()
+    if code is None or code in CUT_OFF_CODES or code.startswith("08"):
+        logger.warning("database_cut_off", code=code, message=exc.message)
+        return DatabaseOutcomeUnknownError() if writes else DatabaseUnavailableError()
+    # The caller's own mistake, which the database caught: info, not error.
+    if code in CONFLICT_CODES:
+        logger.info("database_refused", code=code, message=exc.message)
+        return ConflictError(
+            "The change conflicts with data that exists.",
+            details=[ErrorDetail(field=_field(exc), message=exc.message, type=f"database.{code}")],
+        )
+    if code in INVALID_VALUE_CODES:
+        logger.info("database_refused", code=code, message=exc.message)
+        return ServiceError(
+            "The database refused a value; see details.",
+            code=ErrorCode.VALIDATION_ERROR,
+            status_code=422,
+            details=[ErrorDetail(field=_field(exc), message=exc.message, type=f"database.{code}")],
+        )
+    if code == PERMISSION_DENIED:
+        logger.info("database_refused", code=code, message=exc.message)
+        return ServiceError("You are not allowed to do this.", status_code=403)
+    logger.error("database_error", code=code, message=exc.message, hint=exc.hint)
+    return ServiceError("The request could not be completed.")
+
+
+def _field(exc: APIError) -> str:
+    column = COLUMN_IN_MESSAGE.search(f"{exc.message} {exc.details}")
+    return f"body.{column[1]}" if column else "body"

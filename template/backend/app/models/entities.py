@@ -6,8 +6,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-Description = Annotated[str, StringConstraints(max_length=1000)]
+# PostgreSQL's text cannot hold a NUL character: refuse it here, as a validation error.
+NO_NUL = r"^[^\x00]*$"
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=NO_NUL)
+]
+Description = Annotated[str, StringConstraints(max_length=1000, pattern=NO_NUL)]
+# A client's name for one create, so that sending it again cannot create it twice.
+IdempotencyKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[!-~]+$")
+]
 
 
 class EntityCreate(BaseModel):

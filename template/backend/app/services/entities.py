@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from app.core.errors import ErrorCode, NotFoundError
-from app.core.supabase import database_errors
+from app.core.errors import ConflictError, ErrorCode, NotFoundError
+from app.core.supabase import UNIQUE_VIOLATION, database_errors
 from app.models.entities import Entity, EntityCreate, EntityPage, EntityUpdate
 
 # postgrest-py loads with the Supabase client, on first use (see app/core/supabase.py).
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 COLUMNS = "id,title,description,owner_id,created_at,updated_at"
 # PostgREST answers 416 to an offset past the last row when it counts; that is an empty page.
 OFFSET_PAST_THE_END = "PGRST103"
+IDEMPOTENCY_INDEX = "entities_owner_idempotency_key_idx"
 
 
 class EntityNotFoundError(NotFoundError):
@@ -41,20 +44,52 @@ class EntityService:
     def _table(self) -> AsyncRequestBuilder:
         return self._database.from_("entities")
 
-    async def create(self, new: EntityCreate) -> Entity:
-        row = {**new.model_dump(), "owner_id": self.owner_id}
-        with database_errors():
-            response = await self._table().insert(row).execute()
+    async def create(self, new: EntityCreate, idempotency_key: str | None = None) -> Entity:
+        """The owner is the database's to set, from the token's `sub`.
+
+        With an idempotency key, a repeat of the same create returns the entity the first one
+        made; the same key with another body is a conflict.
+        """
+        from postgrest import APIError
+
+        row: dict[str, Any] = new.model_dump()
+        fingerprint = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
+        if idempotency_key is not None:
+            row |= {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint}
+        with database_errors(writes=True):
+            try:
+                response = await self._table().insert(row).execute()
+            except APIError as exc:
+                if idempotency_key is None or not _violates(exc, IDEMPOTENCY_INDEX):
+                    raise
+                return await self._created_before(idempotency_key, fingerprint)
         return Entity.model_validate(response.data[0])
 
+    async def _created_before(self, idempotency_key: str, fingerprint: str) -> Entity:
+        response = (
+            await self._table()
+            .select(f"{COLUMNS},request_fingerprint")
+            .eq("owner_id", self.owner_id)
+            .eq("idempotency_key", idempotency_key)
+            .execute()
+        )
+        (row,) = response.data
+        if not isinstance(row, dict) or row.pop("request_fingerprint") != fingerprint:
+            raise ConflictError(
+                "This Idempotency-Key was already used for a different entity; use a new key."
+            )
+        return Entity.model_validate(row)
+
     async def page(self, *, offset: int, limit: int) -> EntityPage:
+        """One page, and the count: exact up to PostgREST's row limit (db-max-rows, 1000 on
+        Supabase), the planner's estimate beyond, so a long list never costs a full COUNT(*)."""
         from postgrest import APIError, CountMethod
 
         with database_errors():
             try:
                 response = (
                     await self._table()
-                    .select(COLUMNS, count=CountMethod.exact)
+                    .select(COLUMNS, count=CountMethod.estimated)
                     .eq("owner_id", self.owner_id)
                     .order("created_at", desc=True)
                     .order("id")
@@ -75,7 +110,7 @@ class EntityService:
 
         response = (
             await self._table()
-            .select("id", count=CountMethod.exact, head=True)
+            .select("id", count=CountMethod.estimated, head=True)
             .eq("owner_id", self.owner_id)
             .execute()
         )
@@ -96,7 +131,7 @@ class EntityService:
         values = changes.model_dump(exclude_unset=True)
         if not values:
             return await self.get(entity_id)
-        with database_errors():
+        with database_errors(writes=True):
             response = (
                 await self._table()
                 .update(values)
@@ -107,7 +142,7 @@ class EntityService:
         return self._one(response.data, entity_id)
 
     async def delete(self, entity_id: UUID) -> None:
-        with database_errors():
+        with database_errors(writes=True):
             response = (
                 await self._table()
                 .delete()
@@ -122,3 +157,7 @@ class EntityService:
         if not rows:
             raise EntityNotFoundError(entity_id)
         return Entity.model_validate(rows[0])
+
+
+def _violates(exc: Any, index: str) -> bool:
+    return exc.code == UNIQUE_VIOLATION and index in f"{exc.message} {exc.details}"

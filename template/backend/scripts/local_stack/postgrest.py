@@ -33,6 +33,8 @@ class PostgREST:
             "PGRST_DB_URI": self.db_uri,
             "PGRST_DB_SCHEMAS": "public",
             "PGRST_DB_ANON_ROLE": "anon",
+            # As Supabase's max_rows (supabase/config.toml): no answer holds more rows.
+            "PGRST_DB_MAX_ROWS": "1000",
             "PGRST_JWT_SECRET": json.dumps({"keys": self.trusted_keys}),
             "PGRST_SERVER_HOST": "127.0.0.1",
             "PGRST_SERVER_PORT": str(self.port),

@@ -160,18 +160,19 @@ def test_migrations_are_recorded_as_the_supabase_cli_records_them(place: StackPl
     cluster = place.cluster()
     cluster.start()
     try:
-        (migration,) = Migration.found_in(place.migrations)
-        assert prepare_database(cluster, place.migrations) == [migration]
+        migrations = Migration.found_in(place.migrations)
+        assert prepare_database(cluster, place.migrations) == migrations
         assert prepare_database(cluster, place.migrations) == []
         history = rows(
-            cluster, "select version, name, statements from supabase_migrations.schema_migrations"
+            cluster,
+            "select version, name, statements from supabase_migrations.schema_migrations "
+            "order by version",
         )
     finally:
         cluster.stop()
 
-    assert history == [(migration.version, migration.name, migration.statements())]
-    assert migration.version == "20250101000000"
-    assert migration.name == "create_entities"
+    assert history == [(m.version, m.name, m.statements()) for m in migrations]
+    assert (migrations[0].version, migrations[0].name) == ("20250101000000", "create_entities")
 
 
 def test_a_failing_migration_is_named_and_changes_nothing(place: StackPlace) -> None:
@@ -191,9 +192,8 @@ def test_a_failing_migration_is_named_and_changes_nothing(place: StackPlace) -> 
         assert "division by zero" in str(failure.value)
         assert rows(cluster, "select to_regclass('public.before_the_error')") == [(None,)]
         assert rows(cluster, "select title from entities") == [("earlier",)]
-        assert rows(cluster, "select version from supabase_migrations.schema_migrations") == [
-            ("20250101000000",)
-        ]
+        history = rows(cluster, "select version from supabase_migrations.schema_migrations")
+        assert ("20990101000000",) not in history
     finally:
         cluster.stop()
 
@@ -310,7 +310,7 @@ def test_a_reset_needs_confirmation_then_starts_again_empty(place: StackPlace) -
     finally:
         cluster.stop()
 
-    assert [m.name for m in reset(confirmed=True, place=place)] == ["create_entities"]
+    assert reset(confirmed=True, place=place) == Migration.found_in(place.migrations)
     cluster.start()
     try:
         assert rows(cluster, "select count(*) from entities") == [(0,)]

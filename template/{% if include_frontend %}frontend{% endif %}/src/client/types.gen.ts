@@ -230,6 +230,14 @@ export type ListEntitiesResponse = ListEntitiesResponses[keyof ListEntitiesRespo
 
 export type CreateEntityData = {
     body: EntityCreate;
+    headers?: {
+        /**
+         * Idempotency-Key
+         *
+         * Any unique string; a retry with the same key creates nothing new
+         */
+        'Idempotency-Key'?: string | null;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/entities';
@@ -240,6 +248,10 @@ export type CreateEntityErrors = {
      * Missing, expired or invalid token
      */
     401: ErrorResponse;
+    /**
+     * Idempotency-Key reused
+     */
+    409: ErrorResponse;
     /**
      * Request body too large
      */

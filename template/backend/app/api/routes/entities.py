@@ -3,10 +3,10 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from app.api.deps import EntityServiceDep
-from app.models.entities import Entity, EntityCreate, EntityPage, EntityUpdate
+from app.models.entities import Entity, EntityCreate, EntityPage, EntityUpdate, IdempotencyKey
 from app.models.errors import ErrorResponse
 
 router = APIRouter(
@@ -24,9 +24,23 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_entity(new: EntityCreate, entities: EntityServiceDep) -> Entity:
-    return await entities.create(new)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": ErrorResponse, "description": "Idempotency-Key reused"}},
+)
+async def create_entity(
+    new: EntityCreate,
+    entities: EntityServiceDep,
+    idempotency_key: Annotated[
+        IdempotencyKey | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any unique string; a retry with the same key creates nothing new",
+        ),
+    ] = None,
+) -> Entity:
+    return await entities.create(new, idempotency_key)
 
 
 @router.get("")
