@@ -17,6 +17,7 @@ from app.core.errors import EXCEPTION_HANDLERS
 from app.core.http_client import ServiceClients, SharedHttpClient
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.rate_limit import RateLimiter, RateLimitMiddleware
 from app.core.sentry import flush_sentry, init_sentry
 from app.core.supabase import SharedSupabase, check_supabase, create_supabase
 from app.services.readiness import ReadinessChecks
@@ -95,6 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
+    # Read by RateLimitMiddleware and by get_principal, for the per-user limit.
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
+    # Inside CORS, so that a browser can read a 429, and inside RequestContextMiddleware, so
+    # that a 429 has the request id and the security headers and is logged.
+    app.add_middleware(RateLimitMiddleware)
     if settings.cors_origins:
         # No credentials: callers send a Bearer token, never a cookie, and without them `*`
         # is answered as `*` rather than echoing whichever origin asked.
@@ -103,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID", "X-Correlation-ID"],
+            expose_headers=["X-Request-ID", "X-Correlation-ID", "Retry-After"],
         )
     # Around everything else, so it sees every response, CORS preflights included; only
     # TrailingSlashIgnored, which answers nothing itself, wraps it, so it sees the path served.

@@ -275,3 +275,15 @@ def test_any_origin_is_a_cors_value_only(
     assert make_settings(cors_origins="*").cors_origins == ["*"]
     with pytest.raises(ValidationError, match="CLERK_AUTHORIZED_PARTIES holds '\\*'"):
         make_settings(clerk_authorized_parties="*")
+
+
+def test_a_refused_setting_is_named_but_its_value_never_printed() -> None:
+    """The error of a failed start reaches the platform's logs: no secret may be in it. (The
+    end of pydantic's shortened copy of the input held the secret key, set last here.)"""
+    with pytest.raises(ValidationError) as refused:
+        Settings(
+            _env_file=None, environment=Environment.PRODUCTION, clerk_secret_key="sk_live_s3cr"
+        )
+
+    assert "CLERK_AUTHORIZED_PARTIES" in str(refused.value)
+    assert "s3cr" not in str(refused.value)

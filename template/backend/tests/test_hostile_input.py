@@ -169,3 +169,17 @@ async def test_header_injection_in_the_correlation_id_goes_nowhere(
     assert "x-injected" not in headers
     assert "set-cookie" not in headers
     assert json.dumps(headers).isascii()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "not-an-address", "203.0.113.7:443", "[2001:db8::1]", ", ,", "9" * 5000],
+    ids=["empty", "text", "with-port", "bracketed", "commas", "very-long"],
+)
+def test_a_malformed_client_address_header_is_ignored(hostile: TestClient, value: str) -> None:
+    """Whichever header CLIENT_IP_HEADER names, a value that is no address counts for nothing."""
+    headers = dict.fromkeys(("X-Forwarded-For", "X-Real-IP", "Fly-Client-IP"), value)
+
+    response = hostile.get("/api/v1/no-such-route", headers=headers)
+
+    assert_unified(response, 404, "NOT_FOUND")

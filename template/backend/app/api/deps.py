@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.core.auth import ClerkAuthenticator, Principal
 from app.core.config import Settings
 from app.core.http_client import ServiceClients
+from app.core.rate_limit import RateLimiter
 from app.core.supabase import SharedSupabase, as_user
 from app.services.entities import EntityService
 from app.services.readiness import ReadinessChecks
@@ -49,6 +50,9 @@ async def get_principal(
     principal = await authenticator.authenticate(request.headers.get("Authorization"))
     # Read by the request middleware for its log line.
     request.state.user_id = principal.user_id
+    # Only now that the token is verified: a claimed `sub` must never spend that user's budget.
+    rate_limiter: RateLimiter = request.app.state.rate_limiter
+    rate_limiter.check_user(principal.user_id)
     return principal
 
 

@@ -12,6 +12,7 @@ api_router = APIRouter(
     responses={
         413: {"model": ErrorResponse, "description": "Request body too large"},
         422: {"model": ErrorResponse, "description": "Validation error"},
+        429: {"model": ErrorResponse, "description": "Too many requests"},
         500: {"model": ErrorResponse, "description": "Unexpected error"},
     }
 )

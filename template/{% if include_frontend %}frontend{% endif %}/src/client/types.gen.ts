@@ -208,6 +208,10 @@ export type ListEntitiesErrors = {
      */
     422: ErrorResponse;
     /**
+     * Too many requests
+     */
+    429: ErrorResponse;
+    /**
      * Unexpected error
      */
     500: ErrorResponse;
@@ -261,6 +265,10 @@ export type CreateEntityErrors = {
      */
     422: ErrorResponse;
     /**
+     * Too many requests
+     */
+    429: ErrorResponse;
+    /**
      * Unexpected error
      */
     500: ErrorResponse;
@@ -310,6 +318,10 @@ export type DeleteEntityErrors = {
      * Validation error
      */
     422: ErrorResponse;
+    /**
+     * Too many requests
+     */
+    429: ErrorResponse;
     /**
      * Unexpected error
      */
@@ -361,6 +373,10 @@ export type GetEntityErrors = {
      */
     422: ErrorResponse;
     /**
+     * Too many requests
+     */
+    429: ErrorResponse;
+    /**
      * Unexpected error
      */
     500: ErrorResponse;
@@ -410,6 +426,10 @@ export type UpdateEntityErrors = {
      * Validation error
      */
     422: ErrorResponse;
+    /**
+     * Too many requests
+     */
+    429: ErrorResponse;
     /**
      * Unexpected error
      */
