@@ -1,5 +1,7 @@
 """Builds the ASGI application: `uvicorn app.main:create_app --factory`."""
 
+import json
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -7,6 +9,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.router import API_PREFIX, api_router
@@ -76,8 +79,24 @@ class TrailingSlashIgnored:
         await self.app(scope, receive, send)
 
 
+def settings_or_exit() -> Settings:
+    """The environment's settings; refused ones end the start with one JSON line naming them
+    (logging is not set up yet, and a traceback would be plain text among the JSON lines)."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        refused = [
+            {"setting": ".".join(str(part) for part in detail["loc"]).upper() or None}
+            | {"message": detail["msg"]}
+            for detail in error.errors(include_input=False, include_url=False)
+        ]
+        line = {"event": "invalid_settings", "level": "error", "refused": refused}
+        print(json.dumps(line), file=sys.stderr, flush=True)
+        raise SystemExit(3) from None
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    settings = settings or settings_or_exit()
     configure_logging(settings)
     docs = settings.serves_api_docs
     app = FastAPI(

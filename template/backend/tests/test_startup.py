@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from supabase import AsyncClient
 
 from app.api.deps import SupabaseDep
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.core.http_client import SharedHttpClient
 from app.core.logging import configure_logging
 from app.core.supabase import SharedSupabase
@@ -26,7 +26,7 @@ LOADED_ON_FIRST_USE = ["httpx", "supabase", "postgrest", "clerk_backend_api", "s
 # called over ASGI directly, because the test client would load httpx itself.
 START_AND_PROBE = """
 import asyncio, json, sys
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.main import create_app
 
 async def start_and_probe():
@@ -152,3 +152,25 @@ def test_a_deployed_service_starts_without_the_warning(
 
     assert logs.events("startup")
     assert logs.events("local_environment") == []
+
+
+def test_refused_settings_end_the_start_with_one_json_line_naming_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the image starts it: settings from the environment, refused before logging exists."""
+    get_settings.cache_clear()
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    monkeypatch.setenv("CLERK_SECRET_KEY", "sk_live_s3cr")
+    try:
+        with pytest.raises(SystemExit) as exited:
+            create_app()
+    finally:
+        get_settings.cache_clear()
+
+    assert exited.value.code == 3
+    (line,) = capsys.readouterr().err.splitlines()
+    event = json.loads(line)
+    assert (event["event"], event["level"]) == ("invalid_settings", "error")
+    assert event["refused"][0]["setting"] == "LOG_LEVEL"
+    assert "s3cr" not in line
