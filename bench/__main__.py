@@ -11,7 +11,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,10 +24,10 @@ from pathlib import Path
 import copier
 import httpx
 
-from tests.conftest import commit_all
-from tests.rendering import TEMPLATE_ROOT, render
-from tests.test_update import TemplateRepository, apply_template_change
-from tests.test_update import render as render_release
+from tests.support.commands import commit_all, free_port
+from tests.support.releases import TemplateRepository, apply_template_change
+from tests.support.rendering import TEMPLATE_ROOT, render
+from tests.support.rendering import copy as copy_template
 
 BENCH = Path(__file__).resolve().parent
 FULL_OPTIONS = {"deploy_platform": "fly", "include_gateway": True, "domain": "example.org"}
@@ -61,13 +60,6 @@ def alternate(
         base.append(baseline())
         measured.append(measure())
     return statistics.median(measured), statistics.median(base)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def ensure_wrk() -> str:
@@ -122,14 +114,14 @@ def bench_copier(work: Path, runs: int) -> list[Figure]:
     def copy(template: TemplateRepository, answers: dict[str, object]) -> Callable[[], float]:
         def run() -> float:
             destination = work / f"copy-{next(counter)}"
-            return timed(lambda: render_release(template, "v1.0.0", destination, **answers))
+            return timed(lambda: copy_template(template.path, "v1.0.0", destination, **answers))
 
         return run
 
     def update(template: TemplateRepository, answers: dict[str, object]) -> Callable[[], float]:
         def run() -> float:
-            destination = render_release(
-                template, "v1.0.0", work / f"update-{next(counter)}", **answers
+            destination = copy_template(
+                template.path, "v1.0.0", work / f"update-{next(counter)}", **answers
             )
             commit_all(destination)
             return timed(

@@ -4,7 +4,7 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
-from tests.rendering import render
+from tests.support.rendering import render
 
 PLATFORMS = ["none", "railway", "cloud-run", "fly", "alibaba", "ssh"]
 

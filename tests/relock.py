@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.rendering import TEMPLATE_ROOT, render
+from tests.support.rendering import TEMPLATE_ROOT, render
 
 LOCK_TEMPLATE = TEMPLATE_ROOT / "template" / "backend" / "uv.lock.jinja"
 BUN_LOCK = TEMPLATE_ROOT / "template" / "{% if include_frontend %}frontend{% endif %}" / "bun.lock"

@@ -3,7 +3,6 @@ browser tests, refuses a production build with local sign-in, and its nginx serv
 
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -12,8 +11,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Render, commit_all, require, run, user_environment
-from tests.test_generated_project import FRONTEND_CI_COMMANDS, GENERATED_CI_COMMANDS
+from tests.support.commands import (
+    FRONTEND_CI_COMMANDS,
+    GENERATED_CI_COMMANDS,
+    commit_all,
+    free_port,
+    require,
+    run,
+    user_environment,
+)
+from tests.support.rendering import Render
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
@@ -77,12 +84,6 @@ def test_a_production_build_with_local_sign_in_fails(render_project: Render) -> 
     assert build.returncode != 0
     assert "VITE_AUTH_MODE=local cannot be built for production" in build.stdout + build.stderr
     assert not (project / "frontend" / "dist").exists()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_nginx_serves_the_app_with_fallback_caching_headers_and_runtime_config(

@@ -4,7 +4,6 @@ serves real data on this machine, kept through restarts, kills and a broken migr
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -15,13 +14,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Render, commit_all, require, run, user_environment
-from tests.rendering import render
+from tests.support.commands import (
+    commit_all,
+    free_port,
+    port_is_free,
+    require,
+    run,
+    user_environment,
+)
+from tests.support.rendering import Render, render
 
-# What the generated ci.yml runs in its backend job; test_ship.py checks that they match.
-GENERATED_CI_COMMANDS = ["make setup", "make check"]
-# What it runs after those when the service has a frontend (test_frontend.py proves them).
-FRONTEND_CI_COMMANDS = ["make client-check", "make e2e"]
 # Where make dev's embedded stack listens: the local Supabase ports of supabase/config.toml.
 GATEWAY_PORT, DATABASE_PORT = 54321, 54322
 
@@ -241,20 +243,3 @@ def without_npm_or_bun(scratch: Path) -> dict[str, str]:
                 (copy / program.name).symlink_to(program)
         folders.append(str(copy))
     return env | {"PATH": os.pathsep.join(folders)}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True

@@ -9,15 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.conftest import Render
-from tests.rendering import TEMPLATE_ROOT
-
-
-def answers_of(project: Path) -> dict[str, Any]:
-    answers: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    return answers
+from tests.support.rendering import TEMPLATE_ROOT, Render, answers_of
 
 
 def test_defaults_render_a_service_named_from_the_project_name(render_project: Render) -> None:
@@ -55,7 +48,7 @@ def test_author_defaults_come_from_git_config_or_a_placeholder(tmp_path: Path) -
     }
     destination = tmp_path / "no-identity"
     script = (
-        "import sys; from pathlib import Path; from tests.rendering import render; "
+        "import sys; from pathlib import Path; from tests.support.rendering import render; "
         "render(Path(sys.argv[1]))"
     )
     subprocess.run(  # noqa: S603

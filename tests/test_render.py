@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Render
 from tests.matrix import COMBINATIONS, RenderedMatrix
 from tests.relock import BUN_LOCK, missing_platform_builds
+from tests.support.rendering import Render
 
 # GitHub Actions expressions (`${{ ... }}`) and JSX objects (`={{ ... }}`) are meant to be
 # there; Jinja's are not.

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from tests.matrix import COMBINATIONS, RenderedMatrix
-from tests.rendering import TEMPLATE_ROOT
-from tests.test_generated_project import FRONTEND_CI_COMMANDS, GENERATED_CI_COMMANDS
+from tests.support.commands import FRONTEND_CI_COMMANDS, GENERATED_CI_COMMANDS
+from tests.support.rendering import TEMPLATE_ROOT
 
 TOOLS = Path(sys.executable).parent
 PINNED = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")

@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -22,69 +21,16 @@ import copier
 import pytest
 import yaml
 
-from tests.conftest import commit_all, run, user_environment
-from tests.rendering import TEMPLATE_ROOT
+from tests.support.commands import commit_all, git, run, user_environment
+from tests.support.releases import CONFIG_DOCSTRING, TemplateRepository, apply_template_change
+from tests.support.rendering import TEMPLATE_ROOT, answers_of, copy
 
 CONFLICT_MARKER = re.compile(r"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
 IGNORED_IN_COMPARISON = {".git", ".venv", "__pycache__", ".copier-answers.yml"}
 
 
-def git(*arguments: str, cwd: Path) -> str:
-    return run(
-        "git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *arguments, cwd=cwd
-    )
-
-
-class TemplateRepository:
-    """A private copy of the template whose history and tags the test controls."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @classmethod
-    def from_working_tree(cls, path: Path) -> "TemplateRepository":
-        path.mkdir(parents=True)
-        git("init", "--quiet", "--initial-branch=main", cwd=path)
-        repository = cls(path)
-        repository.replace_with_working_tree()
-        return repository
-
-    def replace_with_working_tree(self) -> None:
-        """Make the next commit the template as it is on disk, uncommitted changes included."""
-        git("rm", "-r", "--quiet", "--ignore-unmatch", ".", cwd=self.path)
-        listed = run(
-            "git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", cwd=TEMPLATE_ROOT
-        )
-        for relative in filter(None, listed.split("\0")):
-            source = TEMPLATE_ROOT / relative
-            if source.is_file():
-                (self.path / relative).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, self.path / relative)
-        self.commit("the template's working tree")
-
-    def commit(self, message: str) -> None:
-        git("add", "--all", cwd=self.path)
-        git("commit", "--quiet", "--allow-empty", "-m", message, cwd=self.path)
-
-    def release(self, version: str) -> None:
-        git("tag", "-a", version, "-m", version, cwd=self.path)
-
-    def edit(self, relative: str, change: Callable[[str], str]) -> None:
-        target = self.path / relative
-        target.write_text(change(target.read_text()))
-
-
 def render(template: TemplateRepository, version: str, destination: Path, **answers: Any) -> Path:
-    copier.run_copy(
-        str(template.path),
-        destination,
-        data=answers,
-        defaults=True,
-        unsafe=True,
-        vcs_ref=version,
-        quiet=True,
-    )
-    return destination
+    return copy(template.path, version, destination, **answers)
 
 
 def update(project: Path, version: str, **answers: Any) -> None:
@@ -114,11 +60,6 @@ def commit_everything(project: Path, message: str) -> None:
     git("commit", "--quiet", "-m", message, cwd=project)
 
 
-def answers_of(project: Path) -> dict[str, Any]:
-    recorded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    return recorded
-
-
 def assert_cleanly_merged(project: Path) -> None:
     """No unmerged path, no .rej file, no conflict marker: an edit cannot hide in a side file."""
     assert run("git", "ls-files", "--unmerged", cwd=project) == ""
@@ -126,33 +67,6 @@ def assert_cleanly_merged(project: Path) -> None:
     for path in project.rglob("*"):
         if path.is_file() and ".git" not in path.parts and ".venv" not in path.parts:
             assert not CONFLICT_MARKER.search(path.read_text(errors="ignore")), path
-
-
-CONFIG_DOCSTRING = (
-    '"""Service configuration: one frozen settings object, read once from the environment."""'
-)
-# What the template's next release changes: other parts of files the user also edits, and a file.
-TEMPLATE_CHANGES = {
-    "template/backend/app/core/config.py.jinja": lambda text: text.replace(
-        CONFIG_DOCSTRING,
-        CONFIG_DOCSTRING[:-3]
-        + "\n\nRelease notes: settings are documented in docs/configuration.md.\n"
-        + '"""',
-    ),
-    "template/README.md.jinja": lambda text: text.replace(
-        "## Make targets", "## Make targets\n\nThe template's new release added this sentence.", 1
-    ),
-}
-NEW_TEMPLATE_FILE = ("template/docs/operations-checklist.md", "# Operations checklist\n")
-
-
-def apply_template_change(template: TemplateRepository) -> None:
-    for relative, change in TEMPLATE_CHANGES.items():
-        before = (template.path / relative).read_text()
-        template.edit(relative, change)
-        assert (template.path / relative).read_text() != before, f"{relative} did not change"
-    (template.path / NEW_TEMPLATE_FILE[0]).write_text(NEW_TEMPLATE_FILE[1])
-    template.commit("feat: a release with changes to files users edit too")
 
 
 # What the owner of a generated service changes, away from the lines the template touches.
