@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from supabase import AsyncClient
 
 
-def get_settings(request: Request) -> Settings:
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was built with (tests build apps with settings of their own)."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -56,7 +57,7 @@ async def get_principal(
     return principal
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ReadinessDep = Annotated[ReadinessChecks, Depends(get_readiness_checks)]
 ServiceClientsDep = Annotated[ServiceClients, Depends(get_service_clients)]
 # A string, because supabase-py is imported only once the client is first needed.

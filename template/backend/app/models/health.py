@@ -4,7 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from app.services.readiness import CheckResult
+# One check's outcome, as /readyz reports it.
+CheckResult = Literal["ok", "failed", "timeout"]
 
 
 class Health(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from app.core.errors import ConflictError, ErrorCode, NotFoundError
@@ -15,6 +15,9 @@ from app.models.entities import Entity, EntityCreate, EntityPage, EntityUpdate
 if TYPE_CHECKING:
     from postgrest import AsyncPostgrestClient
     from postgrest._async.request_builder import AsyncRequestBuilder
+    from postgrest.base_request_builder import BaseFilterRequestBuilder
+
+    Query = TypeVar("Query", bound=BaseFilterRequestBuilder[Any])
 
 COLUMNS = "id,title,description,owner_id,created_at,updated_at"
 # PostgREST answers 416 to an offset past the last row when it counts; that is an empty page.
@@ -118,13 +121,7 @@ class EntityService:
 
     async def get(self, entity_id: UUID) -> Entity:
         with database_errors():
-            response = (
-                await self._table()
-                .select(COLUMNS)
-                .eq("id", str(entity_id))
-                .eq("owner_id", self.owner_id)
-                .execute()
-            )
+            response = await self._mine(self._table().select(COLUMNS), entity_id).execute()
         return self._one(response.data, entity_id)
 
     async def update(self, entity_id: UUID, changes: EntityUpdate) -> Entity:
@@ -132,25 +129,18 @@ class EntityService:
         if not values:
             return await self.get(entity_id)
         with database_errors(writes=True):
-            response = (
-                await self._table()
-                .update(values)
-                .eq("id", str(entity_id))
-                .eq("owner_id", self.owner_id)
-                .execute()
-            )
+            response = await self._mine(self._table().update(values), entity_id).execute()
         return self._one(response.data, entity_id)
 
     async def delete(self, entity_id: UUID) -> None:
         with database_errors(writes=True):
-            response = (
-                await self._table()
-                .delete()
-                .eq("id", str(entity_id))
-                .eq("owner_id", self.owner_id)
-                .execute()
-            )
+            response = await self._mine(self._table().delete(), entity_id).execute()
         self._one(response.data, entity_id)
+
+    def _mine(self, query: Query, entity_id: UUID) -> Query:
+        """The one entity with this id, if it is the owner's: what every query of one entity
+        filters by."""
+        return query.eq("id", str(entity_id)).eq("owner_id", self.owner_id)
 
     @staticmethod
     def _one(rows: list[Any], entity_id: UUID) -> Entity:

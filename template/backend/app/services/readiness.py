@@ -2,14 +2,14 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Literal
 
 import structlog
+
+from app.models.health import CheckResult
 
 logger = structlog.get_logger(__name__)
 
 Check = Callable[[], Awaitable[None]]
-CheckResult = Literal["ok", "failed", "timeout"]
 
 
 class ReadinessChecks:
