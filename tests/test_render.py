@@ -22,6 +22,8 @@ ALWAYS_PRESENT = [
     ".env.example",
     ".gitignore",
     "Makefile",
+    ".pre-commit-config.yaml",
+    ".editorconfig",
     "README.md",
     "backend/.python-version",
     "backend/pyproject.toml",

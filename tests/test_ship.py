@@ -16,8 +16,15 @@ import pytest
 import yaml
 
 from tests.matrix import COMBINATIONS, RenderedMatrix
-from tests.support.commands import FRONTEND_CI_COMMANDS, GENERATED_CI_COMMANDS
-from tests.support.rendering import TEMPLATE_ROOT
+from tests.support.commands import (
+    FRONTEND_CI_COMMANDS,
+    GENERATED_CI_COMMANDS,
+    commit_all,
+    git,
+    run,
+    user_environment,
+)
+from tests.support.rendering import TEMPLATE_ROOT, Render
 
 TOOLS = Path(sys.executable).parent
 PINNED = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
@@ -521,3 +528,53 @@ def test_releases_are_tagged_from_main_only_after_every_test_passed() -> None:
     assert "git push" in publish["run"] and "refs/tags/v*" in publish["run"]
     assert "python3 -m release notes" in publish["run"]
     assert 'gh release create "$tag" --verify-tag' in publish["run"]
+
+
+PRE_COMMIT = "pre-commit==4.7.0"  # the version `make hooks` installs
+PREK = "prek==0.5.11"
+
+
+@pytest.mark.parametrize("combination", ["static-none", "static-none-frontend"])
+def test_the_pre_commit_configuration_is_valid_for_pre_commit_and_prek(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    config = matrix[combination] / ".pre-commit-config.yaml"
+    for runner in [PRE_COMMIT, PREK]:
+        checked = subprocess.run(  # noqa: S603
+            ["uvx", runner, "validate-config", str(config)],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    hooks = {hook["id"] for hook in yaml.safe_load(config.read_text())["repos"][0]["hooks"]}
+    frontend = {"biome", "client-check"}
+    expected = {"ruff-format", "ruff-check", "uv-lock"}
+    assert hooks == (expected | frontend if "frontend" in combination else expected)
+
+
+def test_the_hooks_pass_on_a_fresh_service_and_catch_a_badly_formatted_file(
+    render_project: Render,
+) -> None:
+    """Run as a commit runs them: pre-commit, then prek, over a service's files."""
+    project = render_project()
+    commit_all(project)
+    run("uv", "sync", "--locked", "--quiet", cwd=project / "backend")
+    for runner in [PRE_COMMIT, PREK]:
+        run("uvx", runner, "run", "--all-files", cwd=project)
+
+    bad = project / "backend" / "app" / "badly_formatted.py"
+    bad.write_text("import os\nx = [1,2 ,3]\n")
+    git("add", str(bad), cwd=project)
+    failed = subprocess.run(  # noqa: S603
+        ["uvx", PRE_COMMIT, "run", "--all-files"],  # noqa: S607
+        cwd=project,
+        env=user_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert failed.returncode != 0
+    assert "ruff format" in failed.stdout
+    assert bad.read_text() == "x = [1, 2, 3]\n"  # formatted, and the unused import removed
