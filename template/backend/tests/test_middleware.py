@@ -3,12 +3,12 @@ from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
 from app.core.logging import configure_logging
-from app.core.request_context import new_request_id
+from app.core.request_context import new_request_id, note_signed_in_user
 from app.main import create_app
 from app.services.readiness import ReadinessChecks
 from tests.conftest import DEPLOYED, LogLines, SettingsFactory
@@ -223,8 +223,8 @@ def test_the_request_line_names_the_user_when_known(
     app: FastAPI, client: TestClient, logs: LogLines
 ) -> None:
     @app.get("/api/v1/me")
-    async def me(request: Request) -> dict[str, str]:
-        request.state.user_id = "user_123"
+    async def me() -> dict[str, str]:
+        note_signed_in_user("user_123")
         return {}
 
     client.get("/api/v1/me")

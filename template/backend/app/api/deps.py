@@ -9,6 +9,7 @@ from app.core.auth import ClerkAuthenticator, Principal
 from app.core.config import Settings
 from app.core.http_client import ServiceClients
 from app.core.rate_limit import RateLimiter
+from app.core.request_context import note_signed_in_user
 from app.core.supabase import SharedSupabase, as_user
 from app.services.entities import EntityService
 from app.services.readiness import ReadinessChecks
@@ -49,8 +50,7 @@ async def get_principal(
 ) -> Principal:
     authenticator: ClerkAuthenticator = request.app.state.authenticator
     principal = await authenticator.authenticate(request.headers.get("Authorization"))
-    # Read by the request middleware for its log line.
-    request.state.user_id = principal.user_id
+    note_signed_in_user(principal.user_id)
     # Only now that the token is verified: a claimed `sub` must never spend that user's budget.
     rate_limiter: RateLimiter = request.app.state.rate_limiter
     rate_limiter.check_user(principal.user_id)

@@ -14,7 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import ErrorCode, error_response, internal_error_response
 from app.core.logging import request_logger
-from app.core.request_context import RequestIds, current_request, new_request_id
+from app.core.request_context import (
+    RequestIds,
+    RequestUser,
+    current_request,
+    current_user,
+    new_request_id,
+)
 from app.core.sentry import report_exception
 
 logger = structlog.get_logger("app.request")
@@ -93,6 +99,8 @@ class RequestContextMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         token = current_request.set(ids)
+        user = RequestUser()
+        user_token = current_user.set(user)
         started = time.perf_counter()
         status_code = 500
         response_started = False
@@ -132,7 +140,8 @@ class RequestContextMiddleware:
                 raise
             await internal_error_response(request_id)(scope, receive, send_with_headers)
         finally:
-            self._log_request(scope, status_code, started, state.get("user_id"))
+            self._log_request(scope, status_code, started, user.user_id)
+            current_user.reset(user_token)
             current_request.reset(token)
 
     def _with_headers(
@@ -155,7 +164,7 @@ class RequestContextMiddleware:
         return headers
 
     @staticmethod
-    def _log_request(scope: Scope, status_code: int, started: float, user_id: object) -> None:
+    def _log_request(scope: Scope, status_code: int, started: float, user_id: str | None) -> None:
         if status_code >= 500:
             level = logging.ERROR
         elif status_code >= 400:

@@ -13,6 +13,29 @@ class RequestIds(NamedTuple):
 current_request: ContextVar[RequestIds | None] = ContextVar("current_request", default=None)
 
 
+class RequestUser:
+    """Who the request acts for, once authentication knows; the request's log line reports it.
+
+    The request middleware puts one in `current_user` before the app runs, and
+    `note_signed_in_user` fills it: the same object, so it is seen however the app copied the
+    context (a threadpool, a task group).
+    """
+
+    __slots__ = ("user_id",)
+
+    def __init__(self) -> None:
+        self.user_id: str | None = None
+
+
+current_user: ContextVar[RequestUser | None] = ContextVar("current_user", default=None)
+
+
+def note_signed_in_user(user_id: str) -> None:
+    user = current_user.get()
+    if user is not None:
+        user.user_id = user_id
+
+
 def new_request_id() -> str:
     """A random UUID4, as `str(uuid.uuid4())` writes it, at a third of the cost.
 
