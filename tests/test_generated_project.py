@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.commands import (
     commit_all,
+    failing,
     free_port,
     port_is_free,
     require,
@@ -210,20 +211,6 @@ def psql(project: Path, sql: str) -> str:
     output = run("make", "-s", "psql", f"SQL={sql}", cwd=project)
     # psql's table: a header, a rule, then the rows, then "(n rows)".
     return "\n".join(line.strip() for line in output.splitlines()[2:-2])
-
-
-def failing(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    """Run a command that must fail; its output."""
-    result = subprocess.run(  # noqa: S603
-        command,
-        cwd=cwd,
-        env=env or user_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode != 0, result.stdout + result.stderr
-    return result.stdout + result.stderr
 
 
 def without_npm_or_bun(scratch: Path) -> dict[str, str]:

@@ -21,7 +21,7 @@ import copier
 import pytest
 import yaml
 
-from tests.support.commands import commit_all, git, run, user_environment
+from tests.support.commands import commit_all, failing, git, run, user_environment
 from tests.support.releases import CONFIG_DOCSTRING, TemplateRepository, apply_template_change
 from tests.support.rendering import TEMPLATE_ROOT, answers_of, copy
 
@@ -217,11 +217,7 @@ def test_tasks_run_on_copy_only() -> None:
 
 def attempt(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     """Run a command that must fail as a user would meet it: non-zero, with no traceback."""
-    result = subprocess.run(  # noqa: S603 - commands are fixed by the tests
-        command, cwd=cwd, env=env or user_environment(), capture_output=True, text=True, check=False
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, f"`{' '.join(command)}` succeeded:\n{output}"
+    output = failing(*command, cwd=cwd, env=env)
     assert "Traceback" not in output, output
     return output
 

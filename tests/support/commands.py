@@ -23,9 +23,11 @@ def user_environment(**overrides: str) -> dict[str, str]:
     return env | overrides
 
 
-def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    """Run a command the way a user would; fail the test with its output if it fails."""
-    result = subprocess.run(  # noqa: S603 - commands are fixed by the tests
+def completed(
+    *command: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A command run the way a user would, in their environment, with its output captured."""
+    return subprocess.run(  # noqa: S603 - commands are fixed by the tests
         command,
         cwd=cwd,
         env=env or user_environment(),
@@ -33,12 +35,25 @@ def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
         text=True,
         check=False,
     )
+
+
+def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a command the way a user would; fail the test with its output if it fails."""
+    result = completed(*command, cwd=cwd, env=env)
     if result.returncode != 0:
         pytest.fail(
             f"`{' '.join(command)}` failed in {cwd} with exit code {result.returncode}\n"
             f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
         )
     return result.stdout
+
+
+def failing(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a command that must fail; its output, standard error included."""
+    result = completed(*command, cwd=cwd, env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, f"`{' '.join(command)}` succeeded:\n{output}"
+    return output
 
 
 def git(*arguments: str, cwd: Path) -> str:

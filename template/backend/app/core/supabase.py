@@ -151,26 +151,29 @@ def error_for(exc: APIError, *, writes: bool) -> ServiceError:
     if code is None or code in CUT_OFF_CODES or code.startswith("08"):
         logger.warning("database_cut_off", code=code, message=exc.message)
         return DatabaseOutcomeUnknownError() if writes else DatabaseUnavailableError()
-    # The caller's own mistake, which the database caught: info, not error.
+    refused = _refusal(exc, code)
+    if refused is not None:
+        # The caller's own mistake, which the database caught: info, not error.
+        logger.info("database_refused", code=code, message=exc.message)
+        return refused
+    logger.error("database_error", code=code, message=exc.message, hint=exc.hint)
+    return ServiceError("The request could not be completed.")
+
+
+def _refusal(exc: APIError, code: str) -> ServiceError | None:
+    details = [ErrorDetail(field=_field(exc), message=exc.message, type=f"database.{code}")]
     if code in CONFLICT_CODES:
-        logger.info("database_refused", code=code, message=exc.message)
-        return ConflictError(
-            "The change conflicts with data that exists.",
-            details=[ErrorDetail(field=_field(exc), message=exc.message, type=f"database.{code}")],
-        )
+        return ConflictError("The change conflicts with data that exists.", details=details)
     if code in INVALID_VALUE_CODES:
-        logger.info("database_refused", code=code, message=exc.message)
         return ServiceError(
             "The database refused a value; see details.",
             code=ErrorCode.VALIDATION_ERROR,
             status_code=422,
-            details=[ErrorDetail(field=_field(exc), message=exc.message, type=f"database.{code}")],
+            details=details,
         )
     if code == PERMISSION_DENIED:
-        logger.info("database_refused", code=code, message=exc.message)
         return ServiceError("You are not allowed to do this.", status_code=403)
-    logger.error("database_error", code=code, message=exc.message, hint=exc.hint)
-    return ServiceError("The request could not be completed.")
+    return None
 
 
 def _field(exc: APIError) -> str:

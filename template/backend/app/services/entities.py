@@ -56,8 +56,10 @@ class EntityService:
         from postgrest import APIError
 
         row: dict[str, Any] = new.model_dump()
-        fingerprint = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
+        fingerprint = ""
         if idempotency_key is not None:
+            # Only creates that may be retried pay for it.
+            fingerprint = hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest()
             row |= {"idempotency_key": idempotency_key, "request_fingerprint": fingerprint}
         with database_errors(writes=True):
             try:
