@@ -23,10 +23,14 @@ from tests.support.commands import (
     run,
     user_environment,
 )
-from tests.support.rendering import Render, render
+from tests.support.rendering import TEMPLATE_ROOT, Render, render
 
 # Where make dev's embedded stack listens: the local Supabase ports of supabase/config.toml.
 GATEWAY_PORT, DATABASE_PORT = 54321, 54322
+VERIFY_DEPLOYMENT = (
+    TEMPLATE_ROOT
+    / "template/.github/{% if deploy_platform != 'none' %}scripts{% endif %}/verify-deployment.sh"
+)
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +130,17 @@ def test_make_dev_serves_real_data_and_keeps_it(service: Path) -> None:
     assert created.status_code == 201, created.text
     entity = f"{api}/api/v1/entities/{created.json()['id']}"
     assert httpx.get(f"{api}/readyz").status_code == 200
+    # The deploy workflows' check reads this service's own answers: .env's GIT_COMMIT=unknown.
+    checked = run(str(VERIFY_DEPLOYMENT), api, "unknown", cwd=service)
+    assert "is live and ready, running unknown" in checked
+    stale = failing(
+        str(VERIFY_DEPLOYMENT),
+        api,
+        "0" * 40,
+        cwd=service,
+        env={**os.environ, "VERIFY_TIMEOUT": "0"},
+    )
+    assert "reporting commit 'unknown'" in stale
     second = failing("make", "dev", f"PORT={free_port()}", cwd=service)
     output = first.stop(signal.SIGINT)
 

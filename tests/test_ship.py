@@ -32,21 +32,24 @@ WORKFLOWS = ".github/workflows"
 
 # What each platform's deploy uses, and the secrets it reads; no other platform's may appear.
 PLATFORM_MARKERS = {
-    "railway": ["railway redeploy --from-source", "@railway/cli@"],
+    "railway": ["railway_deploy.py"],
     "cloud-run": ["google-github-actions/deploy-cloudrun@", "google-github-actions/auth@"],
     "fly": ["flyctl deploy", "registry.fly.io", "setup-flyctl@"],
-    "alibaba": ["kubectl", "rollout status"],
+    "alibaba": ["kubectl", "rollout status", "aliyun/configure-aliyun-credentials-action@"],
     "ssh": ["StrictHostKeyChecking=yes", "UserKnownHostsFile"],
 }
+# Every platform, none included, applies the migrations with these.
+MIGRATION_SECRETS = {"SUPABASE_ACCESS_TOKEN", "SUPABASE_DB_PASSWORD"}
 PLATFORM_SECRETS = {
     "none": set(),
     "railway": {"RAILWAY_TOKEN"},
     "cloud-run": set(),
     "fly": {"FLY_API_TOKEN"},
-    "alibaba": {"ACR_PASSWORD", "ACK_KUBECONFIG"},
+    "alibaba": set(),
     "ssh": {"SSH_PRIVATE_KEY", "SSH_KNOWN_HOSTS"},
 }
 PLATFORM_FILES = {
+    "railway": [".github/scripts/railway_deploy.py"],
     "fly": ["fly.toml"],
     "alibaba": [
         "deploy/kubernetes/deployment.yaml",
@@ -103,9 +106,9 @@ def test_files_match_their_published_schema(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_zizmor_finds_nothing_in_any_workflow(matrix: RenderedMatrix) -> None:
+def test_zizmor_finds_nothing_in_any_workflow_or_dependabot_file(matrix: RenderedMatrix) -> None:
     """Every finding zizmor would report is fixed, or ignored in the file with its reason."""
-    directories = [project / WORKFLOWS for project in matrix.all().values()]
+    directories = [project / ".github" for project in matrix.all().values()]
     result = tool("zizmor", "--offline", "--no-progress", *directories)
     assert result.returncode == 0, result.stdout + result.stderr
     for path in files(matrix, f"{WORKFLOWS}/*.yml"):
@@ -123,6 +126,32 @@ def test_dockerfiles_pass_hadolint(matrix: RenderedMatrix) -> None:
     for dockerfile in dockerfiles:
         result = tool("hadolint", dockerfile)
         assert result.returncode == 0, f"{dockerfile}: {result.stdout}{result.stderr}"
+
+
+def test_actionlint_finds_nothing_in_any_workflow(matrix: RenderedMatrix) -> None:
+    """actionlint checks expressions, job graphs, action inputs and, with shellcheck on PATH,
+    the shell of every run step."""
+    for combination, project in matrix.all().items():
+        result = actionlint(project)
+        assert result.returncode == 0, f"{combination}: {result.stdout}{result.stderr}"
+
+
+def actionlint(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - the suite's own dependency
+        [str(TOOLS / "actionlint"), "-shellcheck", str(TOOLS / "shellcheck")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_dependabot_waits_a_week_before_proposing_a_release(matrix: RenderedMatrix) -> None:
+    """zizmor stops at the first entry with a cooldown, so every entry is checked here."""
+    for combination, project in matrix.all().items():
+        config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
+        for update in config["updates"]:
+            assert update["cooldown"]["default-days"] >= 7, (combination, update)
 
 
 def test_shell_scripts_pass_shellcheck(matrix: RenderedMatrix) -> None:
@@ -189,26 +218,100 @@ def components(combination: str) -> list[str]:
     return ["backend", "frontend"] if COMBINATIONS[combination]["include_frontend"] else ["backend"]
 
 
+def step_index(job: dict[str, Any], predicate: Any, what: str) -> int:
+    matches = [index for index, step in enumerate(job["steps"]) if predicate(step)]
+    assert len(matches) == 1, f"expected one step that {what}, found {len(matches)}"
+    return matches[0]
+
+
+def uses(action: str) -> Any:
+    return lambda step: str(step.get("uses", "")).startswith(f"{action}@")
+
+
+def runs(text: str) -> Any:
+    return lambda step: text in step.get("run", "")
+
+
+def platform_of(combination: str) -> str:
+    platform: str = COMBINATIONS[combination]["deploy_platform"]
+    return platform
+
+
+def rollout_needs(workflow: dict[str, Any], stage: str, combination: str) -> None:
+    """The stages after the images: migrations, then the deploy, then the tag that names it."""
+    jobs = workflow["jobs"]
+    images = [f"{stage}-{component}" for component in components(combination)]
+    assert jobs["migrate"]["uses"] == "./.github/workflows/migrate.yml"
+    assert jobs["migrate"]["needs"] == images
+    if platform_of(combination) == "none":
+        assert "deploy" not in jobs
+        assert jobs["tag"]["needs"] == ["migrate", *images]
+    else:
+        assert jobs["deploy"]["needs"] == ["migrate", *images]
+        assert jobs["tag"]["needs"] == ["deploy", *images]
+
+
 @pytest.mark.parametrize("combination", COMBINATIONS)
-def test_staging_builds_each_image_once_then_scans_signs_and_tags_the_digest(
+def test_staging_publishes_only_what_passed_ci_and_its_scan(
     matrix: RenderedMatrix, combination: str
 ) -> None:
     staging = workflows(matrix[combination])["deploy-staging.yml"]
     assert staging["concurrency"]["cancel-in-progress"] is True
+    checks = staging["jobs"]["checks"]
+    assert checks["uses"] == "./.github/workflows/ci.yml"
+    assert checks["if"] == "github.ref == 'refs/heads/main'"
+    ci = workflows(matrix[combination])["ci.yml"]
+    assert set(ci[True]) == {"pull_request", "workflow_call"}  # YAML reads `on` as True
     publishing = {name for name in staging["jobs"] if name.startswith("publish-")}
     assert publishing == {f"publish-{component}" for component in components(combination)}
     for component in components(combination):
         publish = staging["jobs"][f"publish-{component}"]
+        assert publish["needs"] == "checks"
         assert publish["env"]["IMAGE"].endswith(f"/{component}")
-        uses = [step.get("uses", "").split("@")[0] for step in publish["steps"]]
-        assert uses.count("docker/build-push-action") == 1
-        build = next(step for step in publish["steps"] if step.get("id") == "build")
-        assert build["with"]["context"] == component
-        trivy = next(step for step in publish["steps"] if "trivy-action" in step.get("uses", ""))
-        assert "@${{ steps.build.outputs.digest }}" in trivy["with"]["image-ref"]
-        runs = "\n".join(step.get("run", "") for step in publish["steps"])
-        assert 'cosign sign --yes "$IMAGE@$DIGEST"' in runs
-        assert '--prefer-index=false --tag "$IMAGE:staging" "$IMAGE@$DIGEST"' in runs
+        assert publish["permissions"] == {
+            "contents": "read",
+            "packages": "write",
+            "id-token": "write",
+            "attestations": "write",
+        }
+        build = step_index(publish, uses("docker/build-push-action"), "builds")
+        settings = publish["steps"][build]["with"]
+        assert settings["context"] == component
+        assert settings["load"] is True and settings["push"] is False
+        assert "VERSION=${{ steps.stamp.outputs.version }}" in settings["build-args"]
+        manifest = "pyproject.toml" if component == "backend" else "package.json"
+        stamp = step_index(publish, lambda step: step.get("id") == "stamp", "stamps")
+        assert f"{component}/{manifest}" in publish["steps"][stamp]["run"]
+        trivy = [
+            index
+            for index, step in enumerate(publish["steps"])
+            if "trivy-action@" in step.get("uses", "")
+        ]
+        scan, sbom = trivy
+        assert publish["steps"][scan]["with"]["exit-code"] == "1"
+        assert publish["steps"][scan]["with"]["image-ref"] == "${{ env.IMAGE }}:${{ github.sha }}"
+        assert publish["steps"][sbom]["with"]["format"] == "spdx-json"
+        push = step_index(publish, runs('docker push --quiet "$IMAGE:$GITHUB_SHA"'), "pushes")
+        provenance, sbom_attestation = [
+            index for index, step in enumerate(publish["steps"]) if uses("actions/attest")(step)
+        ]
+        assert "sbom-path" not in publish["steps"][provenance]["with"]
+        assert publish["steps"][sbom_attestation]["with"]["sbom-path"].endswith("sbom.spdx.json")
+        for index in (provenance, sbom_attestation):
+            attestation = publish["steps"][index]["with"]
+            assert attestation["subject-digest"] == "${{ steps.push.outputs.digest }}"
+            assert attestation["push-to-registry"] is True
+        sign = step_index(publish, runs('cosign sign --yes "$IMAGE@$DIGEST"'), "signs")
+        # Nothing reaches the registry before the scan passed, and what is attested and signed
+        # is the digest the registry reports for the pushed image.
+        assert build < scan < sbom < push < provenance < sbom_attestation < sign
+        assert publish["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
+        assert not any("imagetools create" in step.get("run", "") for step in publish["steps"])
+    rollout_needs(staging, "publish", combination)
+    tagging = "\n".join(step.get("run", "") for step in staging["jobs"]["tag"]["steps"])
+    assert tagging.count('--prefer-index=false --tag "$IMAGE:staging" "$IMAGE@$DIGEST"') == len(
+        components(combination)
+    )
 
 
 def test_trivy_is_pinned_to_a_release_after_the_hijacked_tags(matrix: RenderedMatrix) -> None:
@@ -222,49 +325,186 @@ def test_trivy_is_pinned_to_a_release_after_the_hijacked_tags(matrix: RenderedMa
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
-def test_production_promotes_the_staging_digest_without_building(
+def test_production_verifies_then_promotes_the_staging_digest_without_building(
     matrix: RenderedMatrix, combination: str
 ) -> None:
     production = workflows(matrix[combination])["deploy-production.yml"]
     text = yaml.safe_dump(production)
     assert "build-push-action" not in text
     assert re.search(r"docker (buildx )?build ", text) is None
-    assert production[True] == {"release": {"types": ["published"]}}  # YAML reads `on` as True
-    assert production["concurrency"]["cancel-in-progress"] is False
-    promoting = {name for name in production["jobs"] if name.startswith("promote-")}
-    assert promoting == {f"promote-{component}" for component in components(combination)}
+    assert production[True] == {"release": {"types": ["published"]}}
+    # Every release waits its turn; none is dropped or stopped half-way.
+    assert production["concurrency"] == {
+        "group": "deploy-production",
+        "cancel-in-progress": False,
+        "queue": "max",
+    }
+    verifying = {name for name in production["jobs"] if name.startswith("verify-")}
+    assert verifying == {f"verify-{component}" for component in components(combination)}
     for component in components(combination):
-        promote = production["jobs"][f"promote-{component}"]
-        assert promote["env"]["IMAGE"].endswith(f"/{component}")
-        assert promote["if"] == "${{ !github.event.release.prerelease }}"
-        check_tag = promote["steps"][0]
+        verify = production["jobs"][f"verify-{component}"]
+        assert verify["env"]["IMAGE"].endswith(f"/{component}")
+        assert verify["if"] == "${{ !github.event.release.prerelease }}"
+        check_tag = verify["steps"][0]
         assert check_tag["env"] == {"TAG": "${{ github.event.release.tag_name }}"}
         assert '[[ ! "$TAG" =~ ^v[0-9]+\\.[0-9]+\\.[0-9]+$ ]]' in check_tag["run"]
-        runs = "\n".join(step.get("run", "") for step in promote["steps"])
-        assert "cosign verify" in runs
-        assert "--prefer-index=false" in runs
-        assert '--tag "$IMAGE:$TAG" --tag "$IMAGE:latest" "$IMAGE@$DIGEST"' in runs
+        find = step_index(verify, runs('imagetools inspect "$IMAGE:$GITHUB_SHA"'), "finds")
+        signature = step_index(verify, runs("cosign verify "), "verifies the signature")
+        attestations = step_index(verify, runs("gh attestation verify"), "verifies attestations")
+        assert find < signature < attestations
+        gh = verify["steps"][attestations]["run"]
+        assert gh.count('--signer-workflow "$WORKFLOW" --source-ref refs/heads/main') == 2
+        assert "--predicate-type https://spdx.dev/Document/v2.3" in gh
+        assert verify["steps"][attestations]["env"]["WORKFLOW"].endswith(
+            "/.github/workflows/deploy-staging.yml"
+        )
+        assert "imagetools create" not in yaml.safe_dump(verify)
+    rollout_needs(production, "verify", combination)
+    tagging = "\n".join(step.get("run", "") for step in production["jobs"]["tag"]["steps"])
+    assert tagging.count('--tag "$IMAGE:$TAG" --tag "$IMAGE:latest" "$IMAGE@$DIGEST"') == len(
+        components(combination)
+    )
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_attestations_are_made_and_checked_under_the_same_condition(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    """GitHub attests for public repositories, or private ones on Enterprise Cloud."""
+    found = workflows(matrix[combination])
+    condition = (
+        "github.event.repository.visibility == 'public' || vars.ARTIFACT_ATTESTATIONS == 'true'"
+    )
+    for name, stage in [("deploy-staging.yml", "publish"), ("deploy-production.yml", "verify")]:
+        for component in components(combination):
+            job = found[name]["jobs"][f"{stage}-{component}"]
+            guarded = [
+                step
+                for step in job["steps"]
+                if "attest" in step.get("uses", "") or "gh attestation" in step.get("run", "")
+            ]
+            assert guarded and all(step["if"] == condition for step in guarded), name
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS)
+def test_migrations_run_in_the_environment_or_say_why_not(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    migrate = workflows(matrix[combination])["migrate.yml"]
+    assert set(migrate[True]) == {"workflow_call"}
+    (job,) = migrate["jobs"].values()
+    assert job["environment"] == "${{ inputs.environment }}"
+    check = job["steps"][0]
+    assert "::notice title=Migrations not applied::" in check["run"]
+    assert set(check["env"]) >= {"SUPABASE_ACCESS_TOKEN", "SUPABASE_DB_PASSWORD"}
+    apply = job["steps"][-1]
+    commands = apply["run"].splitlines()
+    assert commands[0] == 'supabase link --project-ref "$SUPABASE_PROJECT_ID"'
+    assert commands[2] == 'supabase db push --yes 2> "$RUNNER_TEMP/push.log" || status=$?'
+    assert "The database is ahead of this commit" in apply["run"]
+    for step in job["steps"][1:]:
+        assert step["if"] == "steps.project.outputs.configured == 'true'"
+    setup = next(step for step in job["steps"] if uses("supabase/setup-cli")(step))
+    assert setup["with"]["version"].startswith("2.")  # 3.x pushes to the local stack by default
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
 def test_a_deploy_job_exists_only_for_a_platform(matrix: RenderedMatrix, combination: str) -> None:
-    platform = COMBINATIONS[combination]["deploy_platform"]
+    platform = platform_of(combination)
     found = workflows(matrix[combination])
     for name in ["deploy-staging.yml", "deploy-production.yml"]:
         assert ("deploy" in found[name]["jobs"]) == (platform != "none"), name
     assert ("deploy.yml" in found) == (platform != "none")
-    if platform != "none":
-        for name, stage in [
-            ("deploy-staging.yml", "publish"),
-            ("deploy-production.yml", "promote"),
-        ]:
-            deploy = found[name]["jobs"]["deploy"]
-            assert deploy["uses"] == "./.github/workflows/deploy.yml"
-            # Every image passed its checks; the service deployed is the backend's digest.
-            assert deploy["needs"] == [
-                f"{stage}-{component}" for component in components(combination)
-            ]
-            assert deploy["with"]["digest"] == f"${{{{ needs.{stage}-backend.outputs.digest }}}}"
+    if platform == "none":
+        return
+    for name, stage in [("deploy-staging.yml", "publish"), ("deploy-production.yml", "verify")]:
+        deploy = found[name]["jobs"]["deploy"]
+        assert deploy["uses"] == "./.github/workflows/deploy.yml"
+        expected = {
+            "environment": "staging" if stage == "publish" else "production",
+            "digest": f"${{{{ needs.{stage}-backend.outputs.digest }}}}",
+        }
+        if COMBINATIONS[combination]["include_frontend"]:
+            expected["frontend-digest"] = f"${{{{ needs.{stage}-frontend.outputs.digest }}}}"
+        assert deploy["with"] == expected
+
+
+# The digest reaches the platform in each of these; a tag never does.
+DEPLOY_BY_DIGEST = {
+    "railway": 'railway_deploy.py "$RAILWAY_SERVICE" "$IMAGE@$DIGEST"',
+    "cloud-run": "/backend@${{ inputs.digest }}",
+    "fly": '--image "registry.fly.io/$FLY_APP@$DIGEST"',
+    "alibaba": 'set image deployment/my-service backend="$TARGET@$DIGEST"',
+    "ssh": '"$SSH_USER@$SSH_HOST" "$DIGEST',
+}
+
+
+@pytest.mark.parametrize(
+    "combination", [name for name in COMBINATIONS if platform_of(name) != "none"]
+)
+def test_each_deploy_runs_the_digest_then_checks_the_service(
+    matrix: RenderedMatrix, combination: str
+) -> None:
+    deploy = workflows(matrix[combination])["deploy.yml"]
+    (job,) = deploy["jobs"].values()
+    assert job["environment"] == {
+        "name": "${{ inputs.environment }}",
+        "url": "${{ vars.SERVICE_URL }}",
+    }
+    text = "\n".join(
+        part
+        for step in job["steps"]
+        for part in [step.get("run", ""), *map(str, step.get("with", {}).values())]
+    )
+    assert DEPLOY_BY_DIGEST[platform_of(combination)] in text
+    assert ":staging" not in text and ":latest" not in text
+    previous = step_index(job, lambda step: step.get("id") == "previous", "finds the previous")
+    check = job["steps"][-1]
+    assert check["run"] == '.github/scripts/verify-deployment.sh "$SERVICE_URL" "$GITHUB_SHA"'
+    assert check["env"]["SERVICE_URL"] == "${{ vars.SERVICE_URL }}"
+    assert check["env"]["PREVIOUS"] == "${{ steps.previous.outputs.digest }}"
+    assert check["env"]["ROLLBACK"]
+    assert previous < len(job["steps"]) - 2  # found before the deploy step, checked after it
+    # Fly and ACK need an app or manifests of the user's own for it: docs/deployment.md.
+    deploys_frontend = platform_of(combination) in {"railway", "cloud-run", "ssh"}
+    everything = yaml.safe_dump(job)
+    assert ("inputs.frontend-digest" in everything) == (
+        deploys_frontend and COMBINATIONS[combination]["include_frontend"]
+    )
+    if not COMBINATIONS[combination]["include_frontend"]:
+        assert "frontend" not in everything
+
+
+def test_cloud_run_takes_traffic_only_once_the_service_is_ready(matrix: RenderedMatrix) -> None:
+    (job,) = workflows(matrix["static-cloud-run"])["deploy.yml"]["jobs"].values()
+    deploy = next(
+        step for step in job["steps"] if uses("google-github-actions/deploy-cloudrun")(step)
+    )
+    flags = deploy["with"]["flags"].split()
+    startup = next(flag for flag in flags if flag.startswith("--startup-probe="))
+    liveness = next(flag for flag in flags if flag.startswith("--liveness-probe="))
+    assert "httpGet.path=/readyz" in startup.split(",")[0]
+    assert "httpGet.path=/healthz" in liveness.split(",")[0]
+    settings = dict(item.split("=") for item in startup.removeprefix("--startup-probe=").split(","))
+    # Cloud Run allows a startup probe 240 s at most, and a timeout no longer than the period.
+    assert int(settings["periodSeconds"]) * int(settings["failureThreshold"]) <= 240
+    assert int(settings["timeoutSeconds"]) <= int(settings["periodSeconds"])
+
+
+def test_alibaba_deploys_with_oidc_and_no_stored_key(matrix: RenderedMatrix) -> None:
+    (job,) = workflows(matrix["static-alibaba"])["deploy.yml"]["jobs"].values()
+    assert job["permissions"]["id-token"] == "write"
+    credentials = step_index(job, uses("aliyun/configure-aliyun-credentials-action"), "assumes")
+    login = step_index(job, uses("aliyun/acr-login"), "logs in to ACR")
+    context = step_index(job, uses("aliyun/ack-set-context"), "gets the kubeconfig")
+    rollout = step_index(job, runs("rollout status"), "rolls out")
+    assert credentials < login < context < rollout
+    assert set(job["steps"][credentials]["with"]) == {"role-to-assume", "oidc-provider-arn"}
+    for index in (login, context):
+        assert job["steps"][index]["with"]["security-token"] == (
+            "${{ steps.aliyun.outputs.aliyun-security-token }}"
+        )
+    assert "secrets." not in yaml.safe_dump(job).replace("secrets.GITHUB_TOKEN", "")
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
@@ -272,19 +512,19 @@ def test_each_platform_uses_its_own_mechanism_and_secrets_only(
     matrix: RenderedMatrix, combination: str
 ) -> None:
     project = matrix[combination]
-    platform = COMBINATIONS[combination]["deploy_platform"]
+    platform = platform_of(combination)
     text = workflow_text(project)
     for other, markers in PLATFORM_MARKERS.items():
         for marker in markers:
             assert (marker in text) == (other == platform), f"{marker!r} with {platform}"
     secrets = set(re.findall(r"secrets\.([A-Z_]+)", text)) - {"GITHUB_TOKEN"}
-    assert secrets == PLATFORM_SECRETS[platform]
+    assert secrets == PLATFORM_SECRETS[platform] | MIGRATION_SECRETS
     for other, paths in PLATFORM_FILES.items():
         for path in paths:
             assert (project / path).is_file() == (other == platform), path
-    assert ("railway redeploy" in text) <= ("--from-source" in text)
-    assert "railway up" not in text
-    assert "appleboy/ssh-action" not in text
+    assert (project / ".github/scripts/verify-deployment.sh").is_file() == (platform != "none")
+    for gone in ["railway redeploy", "railway up", "@railway/cli", "appleboy/ssh-action"]:
+        assert gone not in text
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
@@ -301,6 +541,7 @@ def test_the_deployment_guide_names_every_secret_and_variable(
     for platform, secrets in PLATFORM_SECRETS.items():
         for secret in secrets:
             assert (secret in example) == (platform == COMBINATIONS[combination]["deploy_platform"])
+    assert all(secret in example for secret in MIGRATION_SECRETS)
 
 
 def test_ci_runs_the_commands_the_dynamic_tier_proves(matrix: RenderedMatrix) -> None:
@@ -412,6 +653,8 @@ def test_kubernetes_manifests_probe_scale_and_run_unprivileged(matrix: RenderedM
     assert container["resources"]["requests"] and container["resources"]["limits"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    # The autoscaler owns the count: one in the Deployment would reset it on every apply.
+    assert "replicas" not in deployment["spec"]
     hpa = yaml.safe_load((manifests / "hpa.yaml").read_text())
     assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
     assert hpa["spec"]["minReplicas"] >= 2
@@ -464,29 +707,37 @@ def test_the_ssh_deploy_starts_the_frontend_when_the_server_has_its_settings(
     matrix: RenderedMatrix, tmp_path: Path
 ) -> None:
     project = matrix["static-ssh-gateway-frontend"]
-    digest = "sha256:" + "a" * 64
+    backend, frontend, newer = ("sha256:" + letter * 64 for letter in "abc")
     (tmp_path / "compose.gateway.yml").touch()
+    frontend_image = "ghcr.io/your-github-org/my-service/frontend"
 
-    backend_only = run_ssh_deploy(project, tmp_path, digest)
+    backend_only = run_ssh_deploy(project, tmp_path, f"{backend} {frontend}")
     assert backend_only.returncode == 0, backend_only.stderr
     deployed = (tmp_path / "deployed.env").read_text()
     assert "COMPOSE_FILE=compose.yml:compose.gateway.yml\n" in deployed
     assert "COMPOSE_PROFILES" not in deployed
 
-    (tmp_path / "frontend.env").write_text(
-        "API_URL=https://api.example.com\nFRONTEND_TAG=staging\n"
-    )
-    with_frontend = run_ssh_deploy(project, tmp_path, digest)
+    (tmp_path / "frontend.env").write_text("API_URL=https://api.example.com\n")
+    with_frontend = run_ssh_deploy(project, tmp_path, f"{backend} {frontend}")
     assert with_frontend.returncode == 0, with_frontend.stderr
     deployed = (tmp_path / "deployed.env").read_text()
-    assert "COMPOSE_PROFILES=ui\nFRONTEND_TAG=staging\n" in deployed
+    assert f"COMPOSE_PROFILES=ui\nFRONTEND_IMAGE={frontend_image}@{frontend}\n" in deployed
     assert "up --detach --wait --remove-orphans" in (tmp_path / "docker.log").read_text()
 
-    (tmp_path / "frontend.env").write_text("FRONTEND_TAG=staging; reboot\n")
-    hostile = run_ssh_deploy(project, tmp_path, digest)
-    assert hostile.returncode == 2
-    assert "not an image tag" in hostile.stderr
-    assert "FRONTEND_TAG=staging\n" in (tmp_path / "deployed.env").read_text()
+    # A backend-only rollback by hand keeps the frontend that runs.
+    rollback = run_ssh_deploy(project, tmp_path, newer)
+    assert rollback.returncode == 0, rollback.stderr
+    deployed = (tmp_path / "deployed.env").read_text()
+    assert f"BACKEND_IMAGE=ghcr.io/your-github-org/my-service/backend@{newer}\n" in deployed
+    assert f"FRONTEND_IMAGE={frontend_image}@{frontend}\n" in deployed
+
+    for hostile in [f"{backend} latest", f"{backend} {frontend}; reboot", f"{backend}  {frontend}"]:
+        refused = run_ssh_deploy(project, tmp_path, hostile)
+        assert refused.returncode == 2, hostile
+        assert "expected an image digest" in refused.stderr
+    assert (
+        f"FRONTEND_IMAGE={frontend_image}@{frontend}\n" in (tmp_path / "deployed.env").read_text()
+    )
 
 
 # --- The template's own workflows ----------------------------------------------------------
@@ -499,6 +750,8 @@ def test_the_template_s_own_workflows_pass_the_same_checks() -> None:
     result = tool("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *paths)
     assert result.returncode == 0, result.stdout + result.stderr
     result = tool("zizmor", "--offline", "--no-progress", TEMPLATE_ROOT / WORKFLOWS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = actionlint(TEMPLATE_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     for name, workflow in own.items():
         assert_hygienic(name, workflow)
