@@ -78,20 +78,25 @@ def service(readyz: Callable[[], int], commit: Callable[[], str]) -> Callable[..
     return answer
 
 
-def verify(project: Path, url: str, previous: str = PREVIOUS) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - the rendered script, with the test's own arguments
-        ["/bin/bash", str(project / ".github/scripts/verify-deployment.sh"), url, COMMIT],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "VERIFY_TIMEOUT": "2",
-            "VERIFY_INTERVAL": "0.2",
-            "PREVIOUS": previous,
-            "ROLLBACK": "deploy the previous digest",
-        },
+def run_script(command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """A rendered script with the test's own arguments, and only the environment it is given."""
+    return subprocess.run(  # noqa: S603
+        command,
+        env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         text=True,
         check=False,
         timeout=30,
+    )
+
+
+def verify(project: Path, url: str, previous: str = PREVIOUS) -> subprocess.CompletedProcess[str]:
+    return run_script(
+        ["/bin/bash", str(project / ".github/scripts/verify-deployment.sh"), url, COMMIT],
+        VERIFY_TIMEOUT="2",
+        VERIFY_INTERVAL="0.2",
+        PREVIOUS=previous,
+        ROLLBACK="deploy the previous digest",
     )
 
 
@@ -211,19 +216,12 @@ def railway_deploy(
 ) -> subprocess.CompletedProcess[str]:
     script = matrix["static-railway"] / ".github/scripts/railway_deploy.py"
     with serving(railway.answer) as url:
-        return subprocess.run(  # noqa: S603 - the rendered script, with the test's own arguments
+        return run_script(
             [sys.executable, str(script), *arguments],
-            env={
-                "PATH": "/usr/bin:/bin",
-                "RAILWAY_API": url,
-                "RAILWAY_TOKEN": "project-token",
-                "RAILWAY_POLL_INTERVAL": "0.05",
-                "RAILWAY_DEPLOY_TIMEOUT": "5",
-            },
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
+            RAILWAY_API=url,
+            RAILWAY_TOKEN="project-token",  # noqa: S106 - what the stand-in expects
+            RAILWAY_POLL_INTERVAL="0.05",
+            RAILWAY_DEPLOY_TIMEOUT="5",
         )
 
 
