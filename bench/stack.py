@@ -1,4 +1,4 @@
-"""Runs inside a rendered service's environment: start its test stack and keep it up.
+"""Runs inside a rendered service's environment: start its local stack and keep it up.
 
 Prints one JSON line (gateway URL, PostgREST URL, public key PEM, a session token) and stops
 the servers when standard input closes.
@@ -12,9 +12,10 @@ from app.core.config import LOCAL_SUPABASE_ANON_KEY
 from app.core.local_auth import LocalKeyPair
 from scripts.local_stack.postgres import throwaway_cluster
 from scripts.local_stack.stack import running_stack
-from tests.integration.conftest import APP_ORIGIN
 
 ROWS = 200
+# The origin the token is issued for, as a browser app on the local frontend's port would be.
+APP_ORIGIN = "http://localhost:5173"
 
 
 def main() -> None:

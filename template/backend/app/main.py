@@ -23,22 +23,33 @@ from app.core.middleware import RequestContextMiddleware
 from app.core.rate_limit import RateLimiter, RateLimitMiddleware
 from app.core.sentry import flush_sentry, init_sentry
 from app.core.supabase import SharedSupabase, check_supabase, create_supabase
+from app.resources import Resources, resources_of
 from app.services.readiness import ReadinessChecks
 
 logger = structlog.get_logger(__name__)
 
 
+def build_resources(settings: Settings) -> Resources:
+    """What requests share, built once with the app; register further readiness checks here."""
+    http = SharedHttpClient(settings)
+    readiness = ReadinessChecks(timeout_seconds=settings.readiness_timeout_seconds)
+    readiness.register("supabase", lambda: check_supabase(http.get(), settings))
+    return Resources(
+        settings=settings,
+        rate_limiter=RateLimiter.from_settings(settings),
+        authenticator=ClerkAuthenticator(settings),
+        readiness=readiness,
+        http=http,
+        service_clients=ServiceClients(settings, http),
+        supabase=SharedSupabase(lambda: create_supabase(settings, http.get())),
+    )
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
+    resources = resources_of(app)
+    settings = resources.settings
     sentry_enabled = init_sentry(settings)
-    http = SharedHttpClient(settings)
-    app.state.service_clients = ServiceClients(settings, http)
-    supabase = SharedSupabase(lambda: create_supabase(settings, http.get()))
-    app.state.supabase = supabase
-    app.state.authenticator = ClerkAuthenticator(settings)
-    app.state.readiness = ReadinessChecks(timeout_seconds=settings.readiness_timeout_seconds)
-    app.state.readiness.register("supabase", lambda: check_supabase(http.get(), settings))
     if not settings.is_deployed:
         # Said at every start, so that a deployed service left on local is noticed.
         logger.warning(
@@ -51,8 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         logger.info("shutdown")
-        await supabase.aclose()
-        await http.aclose()
+        await resources.aclose()
         if sentry_enabled:
             flush_sentry()
 
@@ -98,6 +108,7 @@ def settings_or_exit() -> Settings:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or settings_or_exit()
     configure_logging(settings)
+    resources = build_resources(settings)
     docs = settings.serves_api_docs
     app = FastAPI(
         title=settings.project_name,
@@ -112,14 +123,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # stripped, and loop.
         redirect_slashes=False,
     )
-    app.state.settings = settings
+    app.state.resources = resources
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
-    # Read by RateLimitMiddleware and by get_principal, for the per-user limit.
-    app.state.rate_limiter = RateLimiter.from_settings(settings)
     # Inside CORS, so that a browser can read a 429, and inside RequestContextMiddleware, so
     # that a 429 has the request id and the security headers and is logged.
-    app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(RateLimitMiddleware, limiter=resources.rate_limiter)
     if settings.cors_origins:
         # No credentials: callers send a Bearer token, never a cookie, and without them `*`
         # is answered as `*` rather than echoing whichever origin asked.

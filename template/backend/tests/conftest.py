@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.main import create_app
+from app.resources import resources_of
 from tests.upstream import Upstream
 
 # Every test of the suite fails if it printed or logged anything credential-shaped.
@@ -69,7 +70,7 @@ class LogLines:
 def logs(app: FastAPI) -> LogLines:
     """Depends on `app` so that it redirects the logging create_app configured."""
     lines = LogLines()
-    configure_logging(app.state.settings, stream=lines.stream)
+    configure_logging(resources_of(app).settings, stream=lines.stream)
     return lines
 
 

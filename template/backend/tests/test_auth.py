@@ -18,6 +18,7 @@ from app.core.auth import AuthenticationError, ClerkAuthenticator, Principal
 from app.core.local_auth import LocalKeyPair
 from app.core.logging import configure_logging
 from app.main import create_app
+from app.resources import resources_of
 from tests.conftest import LogLines, SettingsFactory
 
 APP_ORIGIN = "https://app.example.com"
@@ -58,7 +59,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def test_a_valid_session_token_identifies_the_user(auth_app: FastAPI, keys: LocalKeyPair) -> None:
     logs = LogLines()
-    configure_logging(auth_app.state.settings, stream=logs.stream)
+    configure_logging(resources_of(auth_app).settings, stream=logs.stream)
     with TestClient(auth_app) as client:
         response = client.get(
             "/api/v1/whoami",

@@ -3,7 +3,9 @@ import asyncio
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.api.deps import get_readiness_checks
 from app.main import create_app
+from app.resources import resources_of
 from app.services.readiness import ReadinessChecks
 from tests.conftest import DEPLOYED, SettingsFactory
 
@@ -31,13 +33,14 @@ def test_version_reports_the_build(make_settings: SettingsFactory) -> None:
 
 def test_supabase_is_checked_for_readiness(app: FastAPI, client: TestClient) -> None:
     """Whether it passes is shown against a real PostgREST in tests/integration."""
-    assert readiness(app).names == ["supabase"]
+    assert resources_of(app).readiness.names == ["supabase"]
 
 
 def fresh_readiness(app: FastAPI) -> ReadinessChecks:
     """Replace the registered checks, to test the mechanism with checks of our own."""
-    app.state.readiness = ReadinessChecks(app.state.settings.readiness_timeout_seconds)
-    return readiness(app)
+    checks = ReadinessChecks(resources_of(app).settings.readiness_timeout_seconds)
+    app.dependency_overrides[get_readiness_checks] = lambda: checks
+    return checks
 
 
 def test_readyz_is_ready_with_no_checks(app: FastAPI, client: TestClient) -> None:
@@ -59,11 +62,6 @@ async def fails() -> None:
 
 async def hangs() -> None:
     await asyncio.sleep(60)
-
-
-def readiness(app: FastAPI) -> ReadinessChecks:
-    checks: ReadinessChecks = app.state.readiness
-    return checks
 
 
 def test_readyz_runs_every_registered_check(app: FastAPI, client: TestClient) -> None:

@@ -238,22 +238,26 @@ async def test_an_unreadable_retry_after_falls_back_to_the_backoff(
     assert 0.2 <= elapsed < 1.5
 
 
-async def test_the_breaker_opens_fails_fast_and_recovers(upstream: Upstream) -> None:
-    settings = upstream_settings(upstream.url, http_retry_attempts=1)
-    async with service_clients(settings) as clients:
-        inventory = clients.get("inventory")
+@asynccontextmanager
+async def breaker_opened(upstream: Upstream) -> AsyncIterator[ServiceClients]:
+    """Clients whose inventory breaker is open: five calls failed, the default threshold."""
+    async with service_clients(upstream_settings(upstream.url, http_retry_attempts=1)) as clients:
         upstream.statuses.extend([503] * 5)
         for _ in range(5):
             with pytest.raises(UpstreamUnavailableError):
-                await inventory.get("/items")
+                await clients.get("inventory").get("/items")
+        yield clients
 
+
+async def test_the_breaker_opens_fails_fast_and_recovers(upstream: Upstream) -> None:
+    async with breaker_opened(upstream) as clients:
         with pytest.raises(ServiceUnavailableError) as error:
             await clients.get("inventory").get("/items")
         assert error.value.code == "SERVICE_UNAVAILABLE"
         assert len(upstream.requests) == 5
 
         await anyio.sleep(0.25)
-        response = await inventory.get("/items")
+        response = await clients.get("inventory").get("/items")
         assert response.status_code == 200
         assert len(upstream.requests) == 6
 
@@ -355,13 +359,8 @@ def test_breaker_lets_one_trial_through_after_it_has_been_open() -> None:
 
 
 async def test_a_cancelled_trial_call_does_not_keep_the_breaker_open(upstream: Upstream) -> None:
-    settings = upstream_settings(upstream.url, http_retry_attempts=1)
-    async with service_clients(settings) as clients:
+    async with breaker_opened(upstream) as clients:
         inventory = clients.get("inventory")
-        upstream.statuses.extend([503] * 5)
-        for _ in range(5):
-            with pytest.raises(UpstreamUnavailableError):
-                await inventory.get("/items")
         await anyio.sleep(0.25)
 
         with anyio.move_on_after(0):  # cancelled before the trial call completes

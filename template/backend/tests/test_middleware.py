@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
+from app.api.deps import get_readiness_checks
 from app.core.logging import configure_logging
 from app.core.request_context import new_request_id, note_signed_in_user
 from app.main import create_app
@@ -205,8 +206,9 @@ def test_healthy_probe_answers_are_logged_at_debug_only(
         raise ConnectionError("database unreachable")
 
     client.get("/healthz")
-    app.state.readiness = ReadinessChecks(timeout_seconds=1)
-    app.state.readiness.register("database", not_ready)
+    checks = ReadinessChecks(timeout_seconds=1)
+    checks.register("database", not_ready)
+    app.dependency_overrides[get_readiness_checks] = lambda: checks
     assert client.get("/readyz").status_code == 503
 
     # At the default level a healthy probe leaves no line; a failing one (503) does.

@@ -15,6 +15,7 @@ from app.core.local_auth import LocalKeyPair
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter, TokenBuckets
 from app.main import create_app
+from app.resources import resources_of
 from tests.conftest import LogLines, SettingsFactory
 
 APP_ORIGIN = "https://app.example.com"
@@ -47,6 +48,13 @@ def clock() -> FakeClock:
 ClientFactory = Callable[..., TestClient]
 
 
+def on_clock(limiter: RateLimiter, clock: FakeClock) -> None:
+    """Both of the app's limits count time on the test's clock."""
+    for buckets in (limiter.clients, limiter.users):
+        if buckets is not None:
+            buckets.clock = clock
+
+
 @pytest.fixture
 def limited(
     make_settings: SettingsFactory, keys: LocalKeyPair, clock: FakeClock
@@ -60,7 +68,7 @@ def limited(
                     clerk_jwt_key=keys.public_pem(), clerk_authorized_parties=APP_ORIGIN, **values
                 )
             )
-            app.state.rate_limiter = RateLimiter.from_settings(app.state.settings, clock=clock)
+            on_clock(resources_of(app).rate_limiter, clock)
 
             @app.get("/api/v1/whoami")
             async def whoami(principal: PrincipalDep) -> dict[str, object]:

@@ -17,6 +17,7 @@ from app.core.http_client import SharedHttpClient
 from app.core.logging import configure_logging
 from app.core.supabase import SharedSupabase
 from app.main import create_app
+from app.resources import resources_of
 from tests.conftest import DEPLOYED, LogLines, SettingsFactory
 
 # Slow to import, so loaded by the first request that needs each, not at startup.
@@ -28,6 +29,7 @@ START_AND_PROBE = """
 import asyncio, json, sys
 from app.core.config import Settings, get_settings
 from app.main import create_app
+from app.resources import resources_of
 
 async def start_and_probe():
     app = create_app(Settings(_env_file=None))
@@ -145,7 +147,7 @@ def test_a_deployed_service_starts_without_the_warning(
 ) -> None:
     app = create_app(make_settings(environment=environment, **DEPLOYED))
     logs = LogLines()
-    configure_logging(app.state.settings, stream=logs.stream)
+    configure_logging(resources_of(app).settings, stream=logs.stream)
 
     with TestClient(app):
         pass

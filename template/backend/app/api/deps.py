@@ -5,12 +5,12 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.core.auth import ClerkAuthenticator, Principal
+from app.core.auth import Principal
 from app.core.config import Settings
 from app.core.http_client import ServiceClients
-from app.core.rate_limit import RateLimiter
 from app.core.request_context import note_signed_in_user
-from app.core.supabase import SharedSupabase, as_user
+from app.core.supabase import as_user
+from app.resources import resources_of
 from app.services.entities import EntityService
 from app.services.readiness import ReadinessChecks
 
@@ -20,23 +20,19 @@ if TYPE_CHECKING:
 
 def get_app_settings(request: Request) -> Settings:
     """The settings the app was built with (tests build apps with settings of their own)."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return resources_of(request.app).settings
 
 
 def get_readiness_checks(request: Request) -> ReadinessChecks:
-    checks: ReadinessChecks = request.app.state.readiness
-    return checks
+    return resources_of(request.app).readiness
 
 
 def get_service_clients(request: Request) -> ServiceClients:
-    clients: ServiceClients = request.app.state.service_clients
-    return clients
+    return resources_of(request.app).service_clients
 
 
 async def get_supabase(request: Request) -> "AsyncClient":
-    supabase: SharedSupabase = request.app.state.supabase
-    return await supabase.get()
+    return await resources_of(request.app).supabase.get()
 
 
 # Declares the scheme in the OpenAPI document (the docs' "Authorize" button); the raw header
@@ -48,12 +44,11 @@ async def get_principal(
     request: Request,
     _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
 ) -> Principal:
-    authenticator: ClerkAuthenticator = request.app.state.authenticator
-    principal = await authenticator.authenticate(request.headers.get("Authorization"))
+    resources = resources_of(request.app)
+    principal = await resources.authenticator.authenticate(request.headers.get("Authorization"))
     note_signed_in_user(principal.user_id)
     # Only now that the token is verified: a claimed `sub` must never spend that user's budget.
-    rate_limiter: RateLimiter = request.app.state.rate_limiter
-    rate_limiter.check_user(principal.user_id)
+    resources.rate_limiter.check_user(principal.user_id)
     return principal
 
 

@@ -261,8 +261,10 @@ class SharedHttpClient:
         return self._client
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        """Close the pool, if it was opened; an app started again opens a new one."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
 
 class ServiceClients:

@@ -1,7 +1,6 @@
 """Structured logs: one JSON object per line, with the request's ids and no secrets."""
 
 import functools
-import json
 import logging
 import re
 import sys
@@ -96,13 +95,9 @@ def _scrubbed_repr(value: Any) -> str:
     return scrub_credentials(repr(value))
 
 
-# Built once: json.dumps with a `default` builds a new encoder for every line.
-_encode_json = json.JSONEncoder(default=_scrubbed_repr).encode
-
-
-def render_json(_: WrappedLogger, __: str, event_dict: EventDict) -> str:
-    """One JSON object; values JSON cannot hold are written as their repr(), scrubbed too."""
-    return _encode_json(event_dict)
+# One JSON object; values JSON cannot hold are written as their repr(), scrubbed too.
+# A prebuilt encoder would save 0.8 µs, 2% of a logged request (the template's bench/speedups.py).
+render_json = structlog.processors.JSONRenderer(default=_scrubbed_repr)
 
 
 # The request middleware's logger. structlog's uncached loggers bind anew on every call, which

@@ -150,19 +150,19 @@ def _bucket_key(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
 class RateLimitMiddleware:
     """Finds the caller's address and applies the per-client limit.
 
-    Reads the limiter from `app.state.rate_limiter`, where `get_principal` finds it too, so the
-    two limits share one clock (which tests replace).
+    Given the app's one limiter (`Resources.rate_limiter`), with which `get_principal` applies
+    the per-user limit: both limits count on one clock.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
         self.app = app
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
             await self.app(scope, receive, send)
             return
-        limiter: RateLimiter = scope["app"].state.rate_limiter
-        retry_after = limiter.client_retry_after(limiter.resolve_client(scope))
+        retry_after = self.limiter.client_retry_after(self.limiter.resolve_client(scope))
         if not retry_after:
             await self.app(scope, receive, send)
             return

@@ -1,6 +1,6 @@
 """The identifiers of the request being served, visible to logs and outgoing calls."""
 
-import os
+import uuid
 from contextvars import ContextVar
 from typing import NamedTuple
 
@@ -37,13 +37,6 @@ def note_signed_in_user(user_id: str) -> None:
 
 
 def new_request_id() -> str:
-    """A random UUID4, as `str(uuid.uuid4())` writes it, at a third of the cost.
-
-    Every request gets one, and building the `uuid.UUID` object is most of `uuid4()`'s cost.
-    """
-    value = int.from_bytes(os.urandom(16))
-    # The variant (RFC 4122) and version (4) bits, set as uuid.UUID(version=4) sets them.
-    value = value & ~(0xC000 << 48) | 0x8000 << 48
-    value = value & ~(0xF000 << 64) | 4 << 76
-    digits = value.to_bytes(16).hex()
-    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+    """A random UUID4: every request gets one."""
+    # Raw bits would save 1.1 µs, 4% of a logged request (the template's bench/speedups.py).
+    return str(uuid.uuid4())

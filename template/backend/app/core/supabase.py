@@ -63,9 +63,15 @@ class SharedSupabase:
         return self._client
 
     async def aclose(self) -> None:
-        """Close the realtime connection, if any; the HTTP pool is the lifespan's to close."""
-        if self._client is not None:
-            await self._client.remove_all_channels()
+        """Close the realtime connection, if any; the HTTP pool is the lifespan's to close.
+
+        The client is forgotten, and the lock renewed (a lock belongs to one event loop): an
+        app started again creates a new client in its own loop.
+        """
+        client, self._client = self._client, None
+        self._lock = asyncio.Lock()
+        if client is not None:
+            await client.remove_all_channels()
 
 
 def as_user(supabase: AsyncClient, access_token: str) -> AsyncPostgrestClient:
