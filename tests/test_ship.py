@@ -5,6 +5,7 @@ checked by the strongest means that work offline instead (published JSON schemas
 hadolint, shellcheck), and by assertions on what the parsed workflows do.
 """
 
+import json
 import re
 import subprocess
 import sys
@@ -572,9 +573,16 @@ def test_the_image_runs_unprivileged_and_reports_its_build(
     assert "UV_COMPILE_BYTECODE=1" in dockerfile
     assert "USER 10001:10001" in dockerfile
     assert "HEALTHCHECK" in dockerfile and "curl" not in dockerfile.split("HEALTHCHECK")[1]
-    for label in ["source", "revision", "version"]:
+    for label in ["source", "revision", "version", "description"]:
         assert f"org.opencontainers.image.{label}=" in dockerfile
     assert "GIT_COMMIT=${GIT_COMMIT}" in dockerfile
+    if COMBINATIONS[combination]["include_frontend"]:
+        frontend = (matrix[combination] / "frontend" / "Dockerfile").read_text()
+        for label in ["title", "description", "source", "revision", "version", "created"]:
+            assert f"org.opencontainers.image.{label}=" in frontend
+        # The version the staging workflow stamps on the image.
+        package = json.loads((matrix[combination] / "frontend" / "package.json").read_text())
+        assert re.fullmatch(r"\d+\.\d+\.\d+", package["version"])
     dockerignore = (matrix[combination] / "backend" / ".dockerignore").read_text().splitlines()
     assert dockerignore[1:5] == ["*", "!pyproject.toml", "!uv.lock", "!app/"]
 

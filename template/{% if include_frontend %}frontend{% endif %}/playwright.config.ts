@@ -21,6 +21,19 @@ export default defineConfig({
   workers: 1,
   forbidOnly: Boolean(process.env.CI),
   reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
+  // Every test runs twice: on a desktop in the light scheme, and on a 390 px phone in the dark.
+  projects: [
+    { name: "desktop", use: { viewport: { width: 1280, height: 800 }, colorScheme: "light" } },
+    {
+      name: "phone-dark",
+      use: {
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        colorScheme: "dark",
+      },
+    },
+  ],
   use: {
     baseURL: appUrl,
     trace: "retain-on-failure",

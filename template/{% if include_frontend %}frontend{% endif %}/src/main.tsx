@@ -2,14 +2,19 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createRouter, RouterProvider } from "@tanstack/react-router";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { AuthProvider } from "@/auth/auth-provider";
-import { applyTheme, preferredTheme } from "@/lib/theme";
+import { AuthProvider } from "@/auth/current/provider";
+import { retryOnce } from "@/lib/api";
+import { startTheme } from "@/lib/theme";
 import { routeTree } from "./routeTree.gen";
 import "./styles.css";
 
 const queryClient = new QueryClient({
-  // The API answers 4xx for good reasons; retry only what may pass on a second try.
-  defaultOptions: { queries: { retry: 1, staleTime: 10_000 } },
+  defaultOptions: {
+    // The API answers 4xx for good reasons; retry only what may pass on a second try.
+    queries: { retry: retryOnce, staleTime: 10_000 },
+    // A change is sent now or fails now: offline it says so, and is never sent later unseen.
+    mutations: { networkMode: "always", retry: false },
+  },
 });
 const router = createRouter({ routeTree, context: { queryClient }, defaultPreload: "intent" });
 
@@ -19,7 +24,7 @@ declare module "@tanstack/react-router" {
   }
 }
 
-applyTheme(preferredTheme());
+startTheme();
 
 const root = document.getElementById("root");
 if (root === null) {

@@ -18,3 +18,19 @@ export function useSession(): Session {
   }
   return session;
 }
+
+// Why the last session ended, for the sign-in page; in the tab's storage, as a Clerk sign-out
+// may reload the page.
+const NOTICE_KEY = "sign-in-notice";
+
+export function leaveSignInNotice(notice: string): void {
+  window.sessionStorage.setItem(NOTICE_KEY, notice);
+}
+
+export function readSignInNotice(): string | null {
+  return window.sessionStorage.getItem(NOTICE_KEY);
+}
+
+export function clearSignInNotice(): void {
+  window.sessionStorage.removeItem(NOTICE_KEY);
+}

@@ -19,7 +19,7 @@ export function ApiErrorAlert({ error, title }: { error: unknown; title: string 
           </ul>
         )}
         {problem.requestId && (
-          <p className="text-xs opacity-80">
+          <p className="text-xs">
             Request ID: <code>{problem.requestId}</code>
           </p>
         )}

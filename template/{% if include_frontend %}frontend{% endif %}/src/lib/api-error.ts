@@ -1,4 +1,6 @@
+import { onlineManager } from "@tanstack/react-query";
 import type { ErrorResponse } from "@/client";
+import { ApiError } from "./api";
 
 /** What the UI shows for a failed call: the API's own message and request id when it sent them. */
 export interface ApiProblem {
@@ -17,11 +19,22 @@ function isErrorResponse(value: unknown): value is ErrorResponse {
 }
 
 export function describeApiError(error: unknown): ApiProblem {
-  if (isErrorResponse(error)) {
+  const body = error instanceof ApiError ? error.body : error;
+  if (isErrorResponse(body)) {
     return {
-      message: error.message,
-      requestId: error.request_id || null,
-      details: (error.details ?? []).map(({ field, message }) => ({ field, message })),
+      message: body.message,
+      requestId: body.request_id || null,
+      details: (body.details ?? []).map(({ field, message }) => ({ field, message })),
+    };
+  }
+  if (error instanceof ApiError) {
+    return { message: `The API answered ${error.status}`, requestId: null, details: [] };
+  }
+  if (!onlineManager.isOnline()) {
+    return {
+      message: "You are offline. Nothing was sent: try again when you are back online.",
+      requestId: null,
+      details: [],
     };
   }
   const message = error instanceof Error ? error.message : "Something went wrong";

@@ -1,22 +1,31 @@
 import { act, renderHook } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { preferredTheme, useTheme } from "./theme";
+import { setTheme, storedTheme, useTheme } from "./theme";
 
-describe("useTheme", () => {
-  it("toggles the dark class on the page and remembers the choice", () => {
-    window.localStorage.setItem("theme", "light");
+describe("theme", () => {
+  it("applies the chosen theme to the page, remembers it, and tells its users", () => {
     const { result } = renderHook(() => useTheme());
-    expect(result.current[0]).toBe("light");
+    expect(result.current).toBe("system");
 
-    act(() => result.current[1]());
+    act(() => setTheme("dark"));
 
-    expect(result.current[0]).toBe("dark");
+    expect(result.current).toBe("dark");
     expect(document.documentElement.classList.contains("dark")).toBe(true);
-    expect(preferredTheme()).toBe("dark");
+    expect(storedTheme()).toBe("dark");
 
-    act(() => result.current[1]());
+    act(() => setTheme("light"));
 
+    expect(result.current).toBe("light");
     expect(document.documentElement.classList.contains("dark")).toBe(false);
     expect(window.localStorage.getItem("theme")).toBe("light");
+  });
+
+  it("forgets the choice when the system's theme is chosen", () => {
+    window.localStorage.setItem("theme", "dark");
+
+    setTheme("system");
+
+    expect(window.localStorage.getItem("theme")).toBeNull();
+    expect(storedTheme()).toBe("system");
   });
 });

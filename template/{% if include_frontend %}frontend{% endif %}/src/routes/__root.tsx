@@ -1,6 +1,7 @@
 import type { QueryClient } from "@tanstack/react-query";
 import { createRootRouteWithContext, Link, Outlet } from "@tanstack/react-router";
 import { Button } from "@/components/ui/button";
+import { usePageTitle } from "@/lib/page-title";
 
 export interface RouterContext {
   queryClient: QueryClient;
@@ -13,6 +14,7 @@ export const Route = createRootRouteWithContext<RouterContext>()({
 });
 
 function CenteredMessage({ title, children }: { title: string; children: React.ReactNode }) {
+  usePageTitle(title);
   return (
     <main className="grid min-h-screen place-items-center p-6 text-center">
       <div className="grid gap-4">
@@ -23,7 +25,7 @@ function CenteredMessage({ title, children }: { title: string; children: React.R
   );
 }
 
-export function NotFound() {
+function NotFound() {
   return (
     <CenteredMessage title="Page not found">
       <p className="text-muted-foreground">There is nothing at this address.</p>
@@ -34,7 +36,7 @@ export function NotFound() {
   );
 }
 
-export function ErrorPage({ error, reset }: { error: unknown; reset: () => void }) {
+function ErrorPage({ error, reset }: { error: unknown; reset: () => void }) {
   return (
     <CenteredMessage title="Something went wrong">
       <p className="text-muted-foreground">

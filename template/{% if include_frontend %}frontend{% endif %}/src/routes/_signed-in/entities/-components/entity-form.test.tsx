@@ -1,18 +1,49 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
+import { zEntityCreate, zEntityUpdate } from "@/client/zod.gen";
 import { EntityForm } from "./entity-form";
 
 describe("EntityForm", () => {
   it("sends the title as typed and an empty description as null", async () => {
     const onSubmit = vi.fn();
-    render(<EntityForm submitLabel="Create" pending={false} error={null} onSubmit={onSubmit} />);
+    render(
+      <EntityForm
+        schema={zEntityCreate}
+        submitLabel="Create"
+        pending={false}
+        error={null}
+        onSubmit={onSubmit}
+      />,
+    );
 
     await userEvent.type(screen.getByLabelText("Title"), "First");
     await userEvent.type(screen.getByLabelText("Description"), "   ");
     await userEvent.click(screen.getByRole("button", { name: "Create" }));
 
     expect(onSubmit).toHaveBeenCalledWith({ title: "First", description: null });
+  });
+
+  it("checks the API's rules before sending, from the generated schema", async () => {
+    const onSubmit = vi.fn();
+    render(
+      <EntityForm
+        schema={zEntityCreate}
+        submitLabel="Create"
+        pending={false}
+        error={null}
+        onSubmit={onSubmit}
+      />,
+    );
+
+    await userEvent.click(screen.getByRole("button", { name: "Create" }));
+    expect(screen.getByText("Title is required.")).toBeVisible();
+    expect(screen.getByLabelText("Title")).toHaveAttribute("aria-invalid", "true");
+
+    await userEvent.type(screen.getByLabelText("Title"), "x".repeat(256));
+    await userEvent.click(screen.getByRole("button", { name: "Create" }));
+    expect(screen.getByText("Title can be at most 255 characters.")).toBeVisible();
+    expect(onSubmit).not.toHaveBeenCalled();
   });
 
   it("starts from the entity being edited and can be cancelled", async () => {
@@ -27,6 +58,7 @@ describe("EntityForm", () => {
           created_at: "2026-01-01T00:00:00Z",
           updated_at: "2026-01-01T00:00:00Z",
         }}
+        schema={zEntityUpdate}
         submitLabel="Save"
         pending={false}
         error={null}
@@ -44,6 +76,7 @@ describe("EntityForm", () => {
   it("shows the API's error and disables saving while a save is pending", () => {
     render(
       <EntityForm
+        schema={zEntityCreate}
         submitLabel="Create"
         pending
         error={{ error: "Bad Request", message: "Nope", code: "bad", request_id: "req-1" }}

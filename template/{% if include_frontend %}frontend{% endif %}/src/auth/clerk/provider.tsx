@@ -1,7 +1,8 @@
 import { ClerkProvider, useAuth } from "@clerk/react";
 import { type ReactNode, useMemo } from "react";
 import { config } from "@/lib/config";
-import { type Session, SessionContext } from "./session";
+import type { AuthProviderModule } from "../auth-mode";
+import { type Session, SessionContext } from "../session";
 
 function ClerkSession({ children }: { children: ReactNode }) {
   const { isLoaded, isSignedIn, userId, getToken, signOut } = useAuth();
@@ -30,3 +31,5 @@ export function ClerkSessionProvider({ children }: { children: ReactNode }) {
     </ClerkProvider>
   );
 }
+
+export const AuthProvider: AuthProviderModule["AuthProvider"] = ClerkSessionProvider;

@@ -1,16 +1,14 @@
-import { useNavigate } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Card, CardContent, CardDescription, CardHeader } from "@/components/ui/card";
 import { Label } from "@/components/ui/label";
 import { Textarea } from "@/components/ui/textarea";
-import { useLocalSignIn } from "./local-session";
+import { useLocalSignIn } from "./provider";
 
 /** Development sign-in: a token from `make token`, trusted only by a local backend. */
 export function LocalSignIn() {
   const signIn = useLocalSignIn();
-  const navigate = useNavigate();
   const [token, setToken] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
 
@@ -20,15 +18,14 @@ export function LocalSignIn() {
       signIn(token);
     } catch (error) {
       setProblem(error instanceof Error ? error.message : String(error));
-      return;
     }
-    void navigate({ to: "/entities" });
+    // Signed in, the sign-in page moves on to where the user was going.
   }
 
   return (
     <Card className="w-full max-w-md">
       <CardHeader>
-        <CardTitle>Sign in (local development)</CardTitle>
+        <h1 className="text-xl font-semibold leading-none">Sign in (local development)</h1>
         <CardDescription>
           Run <code>make token</code> in the project and paste the token it prints.
         </CardDescription>
@@ -45,7 +42,9 @@ export function LocalSignIn() {
           />
           {problem && (
             <Alert variant="destructive">
-              <AlertDescription>{problem}</AlertDescription>
+              <AlertDescription>
+                {problem} Run <code>make token</code> for a new one.
+              </AlertDescription>
             </Alert>
           )}
           <Button type="submit">Sign in</Button>

@@ -1,6 +1,6 @@
 import { act, renderHook } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { readClaims, tokenProblem, useLocalSession } from "./local-session";
+import { readClaims, tokenProblem, useLocalSession } from "./provider";
 
 function fakeToken(claims: object): string {
   const encode = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, "");
@@ -57,7 +57,7 @@ describe("useLocalSession", () => {
   it("refuses a bad token with the reason", () => {
     const { result } = renderHook(() => useLocalSession());
 
-    expect(() => result.current.signIn("not-a-token")).toThrow(/make token/);
+    expect(() => result.current.signIn("not-a-token")).toThrow(/not a session token/);
     expect(result.current.status).toBe("signed-out");
   });
 });

@@ -1,5 +1,14 @@
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from "react";
-import { type Session, SessionContext } from "./session";
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useState,
+} from "react";
+import type { AuthProviderModule } from "../auth-mode";
+import { leaveSignInNotice, type Session, SessionContext } from "../session";
 
 // Per tab, and gone when the tab closes: the token is a development convenience.
 const STORAGE_KEY = "local-session-token";
@@ -35,10 +44,10 @@ export function readClaims(token: string): TokenClaims | null {
 export function tokenProblem(token: string, nowSeconds = Date.now() / 1000): string | null {
   const claims = readClaims(token.trim());
   if (claims === null) {
-    return "That is not a session token. Run `make token` and paste what it prints.";
+    return "That is not a session token.";
   }
   if (claims.exp <= nowSeconds) {
-    return "That token has expired. Run `make token` for a new one.";
+    return "That token has expired.";
   }
   return null;
 }
@@ -70,6 +79,23 @@ export function useLocalSession(storage: Storage = window.sessionStorage): Local
   }, [storage]);
   const getToken = useCallback(async () => token, [token]);
 
+  // At its expiry the session ends, and the sign-in page says why.
+  useEffect(() => {
+    const expiry = token === null ? null : readClaims(token)?.exp;
+    if (expiry == null) {
+      return;
+    }
+    const timer = window.setTimeout(
+      () => {
+        leaveSignInNotice("Your session has expired. Sign in again to continue.");
+        void signOut();
+      },
+      // setTimeout holds at most 2^31 - 1 ms (24.8 days).
+      Math.min(Math.max(0, expiry * 1000 - Date.now()), 2 ** 31 - 1),
+    );
+    return () => window.clearTimeout(timer);
+  }, [token, signOut]);
+
   return useMemo(
     () => ({
       status: token === null ? "signed-out" : "signed-in",
@@ -100,3 +126,5 @@ export function LocalSessionProvider({ children }: { children: ReactNode }) {
     </LocalSessionContext>
   );
 }
+
+export const AuthProvider: AuthProviderModule["AuthProvider"] = LocalSessionProvider;
