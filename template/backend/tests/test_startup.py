@@ -1,4 +1,9 @@
-"""Cold start: the service answers before loading its client libraries, then shares them."""
+"""Cold start: the service answers before loading its client libraries, then shares them.
+
+The slow libraries (app/core/libraries.py) are read as `libraries.<name>` where they are used,
+never imported at the top of a module: a module that does `from postgrest import APIError`
+would load postgrest-py while the service starts, and the first test here names that module.
+"""
 
 import asyncio
 import json
@@ -12,6 +17,7 @@ from fastapi.testclient import TestClient
 from supabase import AsyncClient
 
 from app.api.deps import SupabaseDep
+from app.core import libraries
 from app.core.config import Settings, get_settings
 from app.core.http_client import SharedHttpClient
 from app.core.logging import configure_logging
@@ -20,13 +26,27 @@ from app.main import create_app
 from app.resources import resources_of
 from tests.conftest import DEPLOYED, LogLines, SettingsFactory
 
-# Slow to import, so loaded by the first request that needs each, not at startup.
-LOADED_ON_FIRST_USE = ["httpx", "supabase", "postgrest", "clerk_backend_api", "stamina"]
+# The packages app/core/libraries.py stands for.
+LOADED_ON_FIRST_USE = sorted({module.split(".")[0] for module in libraries.MODULES.values()})
 
 # Run in a fresh interpreter, as uvicorn would: start the app, answer /healthz, stop. The app is
-# called over ASGI directly, because the test client would load httpx itself.
+# called over ASGI directly, because the test client would load httpx itself. Prints, for each
+# library loaded anyway, the line of the service's code that imported it.
 START_AND_PROBE = """
-import asyncio, json, sys
+import asyncio, json, sys, traceback
+
+watched = set(sys.argv[1:])
+importers = {}
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name in watched and name not in importers:
+            ours = [f for f in traceback.extract_stack() if "/app/" in f.filename]
+            importers[name] = f"{ours[-1].filename}:{ours[-1].lineno}" if ours else "?"
+        return None
+
+sys.meta_path.insert(0, Watch())
+
 from app.core.config import Settings, get_settings
 from app.main import create_app
 from app.resources import resources_of
@@ -52,7 +72,7 @@ async def start_and_probe():
     return sent[0]["status"]
 
 assert asyncio.run(start_and_probe()) == 200
-print(json.dumps([name for name in sys.argv[1:] if name in sys.modules]))
+print(json.dumps({name: importers.get(name, "?") for name in watched if name in sys.modules}))
 """
 
 
@@ -67,7 +87,20 @@ def test_the_service_starts_and_answers_without_its_client_libraries() -> None:
     )
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.splitlines()[-1]) == []
+    loaded = json.loads(result.stdout.splitlines()[-1])
+    assert loaded == {}, "imported while the service starts: " + ", ".join(
+        f"{name}, by {importer} (read it from app.core.libraries where it is used instead)"
+        for name, importer in loaded.items()
+    )
+
+
+def test_a_library_is_imported_by_its_first_read_and_kept() -> None:
+    import postgrest
+
+    assert libraries.postgrest is postgrest
+    assert vars(libraries)["postgrest"] is postgrest  # later reads skip __getattr__
+    with pytest.raises(AttributeError, match="no attribute 'pandas'"):
+        _ = libraries.pandas
 
 
 @pytest.mark.anyio

@@ -14,6 +14,8 @@ from app.resources import resources_of
 from app.services.entities import EntityService
 from app.services.readiness import ReadinessChecks
 
+# FastAPI reads these annotations when the app starts, so the client's type is named in a string
+# it cannot resolve: resolving it would import supabase-py (app/core/libraries.py).
 if TYPE_CHECKING:
     from supabase import AsyncClient
 
@@ -55,7 +57,6 @@ async def get_principal(
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ReadinessDep = Annotated[ReadinessChecks, Depends(get_readiness_checks)]
 ServiceClientsDep = Annotated[ServiceClients, Depends(get_service_clients)]
-# A string, because supabase-py is imported only once the client is first needed.
 SupabaseDep = Annotated["AsyncClient", Depends(get_supabase)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 

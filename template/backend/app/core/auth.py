@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import structlog
 
+from app.core import libraries
 from app.core.config import Settings
 from app.core.errors import ErrorCode, ServiceError
-
-# Clerk's SDK is imported by the first request with a token to check, not at startup, for the
-# same reason as supabase-py (app/core/supabase.py).
-if TYPE_CHECKING:
-    from clerk_backend_api.security.types import (
-        AuthenticateRequestOptions,
-        AuthErrorReason,
-        TokenVerificationErrorReason,
-    )
 
 logger = structlog.get_logger(__name__)
 
@@ -63,11 +55,9 @@ class ClerkAuthenticator:
         self._issuer = settings.clerk_issuer
 
     @cached_property
-    def options(self) -> AuthenticateRequestOptions:
-        from clerk_backend_api.security.types import AuthenticateRequestOptions
-
+    def options(self) -> libraries.clerk_types.AuthenticateRequestOptions:
         settings = self._settings
-        return AuthenticateRequestOptions(
+        return libraries.clerk_types.AuthenticateRequestOptions(
             jwt_key=_secret(settings.clerk_jwt_key),
             secret_key=_secret(settings.clerk_secret_key),
             authorized_parties=settings.clerk_authorized_parties or None,
@@ -77,12 +67,10 @@ class ClerkAuthenticator:
         )
 
     async def authenticate(self, authorization: str | None) -> Principal:
-        from clerk_backend_api.security import authenticate_request_async
-
         # Parsed once: the token checked is the token forwarded to the database.
         token = _bearer_token(authorization)
         try:
-            state = await authenticate_request_async(
+            state = await libraries.clerk.authenticate_request_async(
                 _BearerOnly({"Authorization": f"Bearer {token}"}), self.options
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
@@ -140,14 +128,17 @@ def _bearer_token(authorization: str | None) -> str:
     return token
 
 
-def _error_for(reason: AuthErrorReason | TokenVerificationErrorReason | None) -> ServiceError:
-    from clerk_backend_api.security.types import AuthErrorReason, TokenVerificationErrorReason
-
+def _error_for(
+    reason: libraries.clerk_types.AuthErrorReason
+    | libraries.clerk_types.TokenVerificationErrorReason
+    | None,
+) -> ServiceError:
+    reasons = libraries.clerk_types
     reason_code = reason.value[0] if reason is not None else "unknown"
     logger.info("auth_rejected", reason=reason_code)
-    if reason == TokenVerificationErrorReason.TOKEN_EXPIRED:
+    if reason == reasons.TokenVerificationErrorReason.TOKEN_EXPIRED:
         return AuthenticationError("The token has expired.", code=ErrorCode.AUTH_EXPIRED_TOKEN)
-    if reason == AuthErrorReason.SECRET_KEY_MISSING:
+    if reason == reasons.AuthErrorReason.SECRET_KEY_MISSING:
         return ServiceError(
             "Authentication is not configured (set CLERK_JWT_KEY or CLERK_SECRET_KEY).",
             code=ErrorCode.AUTH_NOT_CONFIGURED,
@@ -155,9 +146,9 @@ def _error_for(reason: AuthErrorReason | TokenVerificationErrorReason | None) ->
         )
     # Reasons that say Clerk could not be asked, not that the token is bad.
     if reason in (
-        TokenVerificationErrorReason.JWK_FAILED_TO_LOAD,
-        TokenVerificationErrorReason.JWK_REMOTE_INVALID,
-        TokenVerificationErrorReason.SERVER_ERROR,
+        reasons.TokenVerificationErrorReason.JWK_FAILED_TO_LOAD,
+        reasons.TokenVerificationErrorReason.JWK_REMOTE_INVALID,
+        reasons.TokenVerificationErrorReason.SERVER_ERROR,
     ):
         return ServiceError(
             "The token could not be checked right now; try again later.",

@@ -1,7 +1,8 @@
 """Calls to other services: one shared connection pool, retries, a circuit breaker per service.
 
 A target service is configured by a `<SERVICE>_URL` setting; see docs/service-calls.md.
-httpx is imported where it is used, so that a starting service answers /healthz without it.
+httpx and stamina are read from app.core.libraries: a starting service answers /healthz
+without them.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
+from app.core import libraries
 from app.core.config import Settings
 from app.core.errors import (
     ServiceNotConfiguredError,
@@ -22,9 +24,6 @@ from app.core.errors import (
     UpstreamUnavailableError,
 )
 from app.core.request_context import current_request
-
-if TYPE_CHECKING:
-    import httpx
 
 logger = structlog.get_logger(__name__)
 
@@ -92,7 +91,7 @@ class CircuitBreaker:
 
 
 class _GatewayError(Exception):
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: libraries.httpx.Response) -> None:
         super().__init__(f"upstream answered {response.status_code}")
         self.response = response
 
@@ -103,7 +102,7 @@ def _can_be_resent(method: str, headers: Mapping[str, str]) -> bool:
     return method.upper() in IDEMPOTENT_METHODS or has_idempotency_key
 
 
-def _retry_after_seconds(response: httpx.Response) -> float | None:
+def _retry_after_seconds(response: libraries.httpx.Response) -> float | None:
     """The wait a Retry-After header asks for (RFC 9110, 10.2.3); None if absent or unreadable."""
     value = response.headers.get("Retry-After", "").strip()
     if value.isascii() and value.isdigit():
@@ -124,7 +123,7 @@ class ServiceClient:
         self,
         name: str,
         base_url: str,
-        http: httpx.AsyncClient,
+        http: libraries.httpx.AsyncClient,
         breaker: CircuitBreaker,
         settings: Settings,
     ) -> None:
@@ -134,22 +133,20 @@ class ServiceClient:
         self._breaker = breaker
         self._settings = settings
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def request(self, method: str, path: str, **kwargs: Any) -> libraries.httpx.Response:
         """Send one request, retrying with backoff what is safe to repeat (docs/service-calls.md).
 
         Connection errors are retried for every method; 502/503/504 only for idempotent methods
         and requests with an Idempotency-Key. Raises ServiceUnavailableError while the breaker is
         open, and UpstreamUnavailableError when the service still fails after the retries.
         """
-        import httpx
-
         if not self._breaker.allow_request():
             raise ServiceUnavailableError(f"{self.name} is unavailable; try again later.")
         headers = {**_propagated_headers(), **kwargs.pop("headers", {})}
         url = f"{self.base_url}/{path.lstrip('/')}"
         try:
             response = await self._send_with_retries(method, url, headers=headers, **kwargs)
-        except (_GatewayError, httpx.TransportError) as exc:
+        except (_GatewayError, libraries.httpx.TransportError) as exc:
             self._breaker.record_failure()
             logger.warning(
                 "upstream_failed",
@@ -169,11 +166,8 @@ class ServiceClient:
 
     async def _send_with_retries(
         self, method: str, url: str, *, headers: dict[str, str], **kwargs: Any
-    ) -> httpx.Response:
-        # Imported on the first call to another service, not while the service starts.
-        import httpx
-        import stamina
-
+    ) -> libraries.httpx.Response:
+        httpx = libraries.httpx
         settings = self._settings
         can_be_resent = _can_be_resent(method, headers)
 
@@ -190,7 +184,7 @@ class ServiceClient:
                 return min(retry_after, settings.http_retry_backoff_max_seconds)
             return False
 
-        async for attempt in stamina.retry_context(
+        async for attempt in libraries.stamina.retry_context(
             on=retry_or_wait,
             attempts=settings.http_retry_attempts,
             timeout=None,
@@ -205,19 +199,19 @@ class ServiceClient:
                 return response
         raise AssertionError("unreachable: stamina raises after the last attempt")
 
-    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def get(self, path: str, **kwargs: Any) -> libraries.httpx.Response:
         return await self.request("GET", path, **kwargs)
 
-    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def post(self, path: str, **kwargs: Any) -> libraries.httpx.Response:
         return await self.request("POST", path, **kwargs)
 
-    async def put(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def put(self, path: str, **kwargs: Any) -> libraries.httpx.Response:
         return await self.request("PUT", path, **kwargs)
 
-    async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def patch(self, path: str, **kwargs: Any) -> libraries.httpx.Response:
         return await self.request("PATCH", path, **kwargs)
 
-    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def delete(self, path: str, **kwargs: Any) -> libraries.httpx.Response:
         return await self.request("DELETE", path, **kwargs)
 
 
@@ -237,13 +231,12 @@ class SharedHttpClient:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._client: httpx.AsyncClient | None = None
+        self._client: libraries.httpx.AsyncClient | None = None
 
-    def get(self) -> httpx.AsyncClient:
+    def get(self) -> libraries.httpx.AsyncClient:
         # No lock needed: opening the pool does not await, so no other task can run meanwhile.
         if self._client is None:
-            import httpx
-
+            httpx = libraries.httpx
             settings = self._settings
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(

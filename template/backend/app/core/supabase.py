@@ -10,32 +10,25 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import structlog
 
+from app.core import libraries
 from app.core.config import Settings
 from app.core.errors import ConflictError, ErrorCode, ServiceError
 from app.models.errors import ErrorDetail
 
-# supabase-py, postgrest-py and httpx are imported where they are used, not with the app: a
-# starting service would spend that time before it answers /healthz.
-if TYPE_CHECKING:
-    import httpx
-    from postgrest import APIError, AsyncPostgrestClient
-    from supabase import AsyncClient
-
 logger = structlog.get_logger(__name__)
 
 
-async def create_supabase(settings: Settings, http: httpx.AsyncClient) -> AsyncClient:
+async def create_supabase(
+    settings: Settings, http: libraries.httpx.AsyncClient
+) -> libraries.supabase.AsyncClient:
     """Shares the service's connection pool and timeouts."""
-    from supabase import AsyncClientOptions, acreate_client
-
-    return await acreate_client(
+    return await libraries.supabase.acreate_client(
         settings.supabase_url,
         settings.supabase_anon_key,
-        options=AsyncClientOptions(
+        options=libraries.supabase.AsyncClientOptions(
             httpx_client=http,
             # postgrest-py retries failed GETs after 1, 2 and 4 s: a dead database would hold
             # each request for 7 s. Failures are answered at once and retried by the caller.
@@ -49,13 +42,13 @@ async def create_supabase(settings: Settings, http: httpx.AsyncClient) -> AsyncC
 class SharedSupabase:
     """The process's one Supabase client, created by the first request that needs it."""
 
-    def __init__(self, create: Callable[[], Awaitable[AsyncClient]]) -> None:
+    def __init__(self, create: Callable[[], Awaitable[libraries.supabase.AsyncClient]]) -> None:
         self._create = create
-        self._client: AsyncClient | None = None
+        self._client: libraries.supabase.AsyncClient | None = None
         # Concurrent first requests wait for one client instead of each creating their own.
         self._lock = asyncio.Lock()
 
-    async def get(self) -> AsyncClient:
+    async def get(self) -> libraries.supabase.AsyncClient:
         if self._client is None:
             async with self._lock:
                 if self._client is None:
@@ -74,12 +67,14 @@ class SharedSupabase:
             await client.remove_all_channels()
 
 
-def as_user(supabase: AsyncClient, access_token: str) -> AsyncPostgrestClient:
+def as_user(
+    supabase: libraries.supabase.AsyncClient, access_token: str
+) -> libraries.postgrest.AsyncPostgrestClient:
     """A PostgREST client that sends the caller's token; it shares the process-wide pool."""
     return supabase.postgrest.schema("public").auth(access_token)
 
 
-async def check_supabase(http: httpx.AsyncClient, settings: Settings) -> None:
+async def check_supabase(http: libraries.httpx.AsyncClient, settings: Settings) -> None:
     """Readiness: the API answers. A 5xx means the gateway, PostgREST or Postgres is down."""
     response = await http.get(
         f"{settings.supabase_url.rstrip('/')}/rest/v1/",
@@ -134,9 +129,7 @@ def database_errors(*, writes: bool = False) -> Iterator[None]:
     `writes`: the request changes data, so a database cut off while it ran leaves the outcome
     unknown; a read changed nothing either way.
     """
-    import httpx
-    from postgrest import APIError
-
+    httpx = libraries.httpx
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -145,11 +138,11 @@ def database_errors(*, writes: bool = False) -> Iterator[None]:
     except httpx.TransportError as exc:
         logger.warning("database_cut_off", error=type(exc).__name__)
         raise (DatabaseOutcomeUnknownError() if writes else DatabaseUnavailableError()) from exc
-    except APIError as exc:
+    except libraries.postgrest.APIError as exc:
         raise error_for(exc, writes=writes) from exc
 
 
-def error_for(exc: APIError, *, writes: bool) -> ServiceError:
+def error_for(exc: libraries.postgrest.APIError, *, writes: bool) -> ServiceError:
     code = exc.code
     if code in NOT_REACHED_CODES:
         logger.warning("database_unreachable", code=code)
@@ -166,7 +159,7 @@ def error_for(exc: APIError, *, writes: bool) -> ServiceError:
     return ServiceError("The request could not be completed.")
 
 
-def _refusal(exc: APIError, code: str) -> ServiceError | None:
+def _refusal(exc: libraries.postgrest.APIError, code: str) -> ServiceError | None:
     details = [ErrorDetail(field=_field(exc), message=exc.message, type=f"database.{code}")]
     if code in CONFLICT_CODES:
         return ConflictError("The change conflicts with data that exists.", details=details)
@@ -182,6 +175,6 @@ def _refusal(exc: APIError, code: str) -> ServiceError | None:
     return None
 
 
-def _field(exc: APIError) -> str:
+def _field(exc: libraries.postgrest.APIError) -> str:
     column = COLUMN_IN_MESSAGE.search(f"{exc.message} {exc.details}")
     return f"body.{column[1]}" if column else "body"

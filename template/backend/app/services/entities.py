@@ -7,13 +7,13 @@ import json
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
+from app.core import libraries
 from app.core.errors import ConflictError, ErrorCode, NotFoundError
 from app.core.supabase import UNIQUE_VIOLATION, database_errors
 from app.models.entities import Entity, EntityCreate, EntityPage, EntityUpdate
 
-# postgrest-py loads with the Supabase client, on first use (see app/core/supabase.py).
 if TYPE_CHECKING:
-    from postgrest import AsyncPostgrestClient
+    # Types only: postgrest-py is read from app.core.libraries where it is used.
     from postgrest._async.request_builder import AsyncRequestBuilder
     from postgrest.base_request_builder import BaseFilterRequestBuilder
 
@@ -40,7 +40,7 @@ class EntityService:
     Another owner's entity is reported as not found, never as forbidden, so ids leak nothing.
     """
 
-    def __init__(self, database: AsyncPostgrestClient, owner_id: str) -> None:
+    def __init__(self, database: libraries.postgrest.AsyncPostgrestClient, owner_id: str) -> None:
         self._database = database
         self.owner_id = owner_id
 
@@ -53,8 +53,6 @@ class EntityService:
         With an idempotency key, a repeat of the same create returns the entity the first one
         made; the same key with another body is a conflict.
         """
-        from postgrest import APIError
-
         row: dict[str, Any] = new.model_dump()
         fingerprint = ""
         if idempotency_key is not None:
@@ -64,7 +62,7 @@ class EntityService:
         with database_errors(writes=True):
             try:
                 response = await self._table().insert(row).execute()
-            except APIError as exc:
+            except libraries.postgrest.APIError as exc:
                 if idempotency_key is None or not _violates(exc, IDEMPOTENCY_INDEX):
                     raise
                 return await self._created_before(idempotency_key, fingerprint)
@@ -88,13 +86,12 @@ class EntityService:
     async def page(self, *, offset: int, limit: int) -> EntityPage:
         """One page, and the count: exact up to PostgREST's row limit (db-max-rows, 1000 on
         Supabase), the planner's estimate beyond, so a long list never costs a full COUNT(*)."""
-        from postgrest import APIError, CountMethod
-
+        postgrest = libraries.postgrest
         with database_errors():
             try:
                 response = (
                     await self._table()
-                    .select(COLUMNS, count=CountMethod.estimated)
+                    .select(COLUMNS, count=postgrest.CountMethod.estimated)
                     .eq("owner_id", self.owner_id)
                     .order("created_at", desc=True)
                     .order("id")
@@ -102,7 +99,7 @@ class EntityService:
                     .offset(offset)
                     .execute()
                 )
-            except APIError as exc:
+            except postgrest.APIError as exc:
                 if exc.code != OFFSET_PAST_THE_END:
                     raise
                 return EntityPage(data=[], count=await self._count())
@@ -111,11 +108,9 @@ class EntityService:
         )
 
     async def _count(self) -> int:
-        from postgrest import CountMethod
-
         response = (
             await self._table()
-            .select("id", count=CountMethod.estimated, head=True)
+            .select("id", count=libraries.postgrest.CountMethod.estimated, head=True)
             .eq("owner_id", self.owner_id)
             .execute()
         )
