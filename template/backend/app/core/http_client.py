@@ -244,7 +244,10 @@ class SharedHttpClient:
                     connect=settings.http_connect_timeout_seconds,
                 ),
                 limits=httpx.Limits(
-                    # httpx's default bounds, which passing Limits would otherwise lift.
+                    # httpx's default bounds, which passing Limits would otherwise lift. Keeping
+                    # more connections idle costs more: httpcore checks every idle connection of
+                    # the pool on each request (bench: 2.7 ms of CPU per list request with 100,
+                    # 2.0 ms with 20).
                     max_connections=100,
                     max_keepalive_connections=20,
                     keepalive_expiry=settings.http_keepalive_seconds,
