@@ -26,10 +26,10 @@ def measure(project: Path, runs: int) -> list[Figure]:
     service = uvicorn(backend, "app.main:create_app", service_port, factory=True, venv=IMAGE_VENV)
     cold_service, cold_bare = [], []
     for _ in range(COLD_START_RUNS_PER_RUN * runs):
-        with serving(bare, backend, service_env(), bare_port) as seconds:
-            cold_bare.append(seconds)
-        with serving(service, backend, service_env(), service_port) as seconds:
-            cold_service.append(seconds)
+        with serving(bare, backend, service_env(), bare_port) as served:
+            cold_bare.append(served.seconds)
+        with serving(service, backend, service_env(), service_port) as served:
+            cold_service.append(served.seconds)
     cold, cold_base = statistics.median(cold_service), statistics.median(cold_bare)
     return [
         Figure(

@@ -15,6 +15,10 @@ from bench.serving import (
 from bench.wrk import Load, median_load, wrk
 from tests.support.commands import free_port
 
+# Of the routed bare app's throughput: the middleware stack alone, and with the log line.
+MIDDLEWARE_TARGET = 0.85
+LOGGED_TARGET = 0.8
+
 
 def measure(project: Path, runs: int) -> list[Figure]:
     backend = project / "backend"
@@ -44,6 +48,7 @@ def measure(project: Path, runs: int) -> list[Figure]:
     ours, with_log_line = median_load(loads_service), median_load(loads_logged)
     base, same_routing = median_load(loads_bare), median_load(loads_routed)
     middleware_share = ours.requests_per_second / same_routing.requests_per_second
+    logged_share = with_log_line.requests_per_second / same_routing.requests_per_second
     return [
         Figure(
             "GET /healthz, requests/s",
@@ -56,13 +61,16 @@ def measure(project: Path, runs: int) -> list[Figure]:
             f"{ours.requests_per_second:,.0f}",
             f"{same_routing.requests_per_second:,.0f} ({ROUTED_BARE_APP})",
             f"{middleware_share:.0%}",
-            verdict("middleware stack >= 85%", middleware_share >= 0.85),
+            verdict(
+                f"middleware >= {MIDDLEWARE_TARGET:.0%}", middleware_share >= MIDDLEWARE_TARGET
+            ),
         ),
         Figure(
             "GET /healthz with its log line (LOG_LEVEL=DEBUG), requests/s",
             f"{with_log_line.requests_per_second:,.0f}",
             f"{same_routing.requests_per_second:,.0f} ({ROUTED_BARE_APP})",
-            f"{with_log_line.requests_per_second / same_routing.requests_per_second:.0%}",
+            f"{logged_share:.0%}",
+            verdict(f"with the log line >= {LOGGED_TARGET:.0%}", logged_share >= LOGGED_TARGET),
         ),
         Figure(
             "GET /healthz, p50 / p99 (ms)",

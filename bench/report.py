@@ -1,4 +1,9 @@
-"""The report: the table of figures, and docs/performance.md that `--write` rewrites."""
+"""The report: the table of figures, and docs/performance.md that `--write` rewrites.
+
+The bench owns the document's top (the table, how each figure is measured, how to read them)
+and its own `##` sections (`BENCH_SECTIONS`); every other `##` section (the frontend's bundle,
+say) is someone else's and is kept as it is, after the bench's.
+"""
 
 import os
 import platform
@@ -6,9 +11,15 @@ import re
 from pathlib import Path
 
 from bench.cold_start import COLD_START_RUNS_PER_RUN
+from bench.entities import LIST, PAGE, PROFILE_SECONDS, ROWS, WARM_UP_SECONDS, ApiResults
 from bench.figures import Figure
+from bench.profile import SAMPLES_PER_SECOND
 from bench.wrk import WRK_CONNECTIONS, WRK_SECONDS
 from tests.support.rendering import TEMPLATE_ROOT
+
+DOCUMENT = TEMPLATE_ROOT / "docs" / "performance.md"
+PROFILE_SECTION = "Where the service's time goes"
+BENCH_SECTIONS = frozenset({PROFILE_SECTION})
 
 
 def machine() -> str:
@@ -28,6 +39,11 @@ def machine() -> str:
     )
 
 
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
 def table(figures: list[Figure]) -> str:
     rows = ["| Figure | Generated | Baseline | Ratio | Target |", "|---|---|---|---|---|"]
     rows += [
@@ -36,19 +52,71 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(rows)
 
 
-def write_report(report: str, runs: int) -> None:
-    document = TEMPLATE_ROOT / "docs" / "performance.md"
+def verdicts(figures: list[Figure]) -> str:
+    """Every target of the run, one line each: the figure, its ratio, met or missed."""
+    return "\n".join(f"- {f.name}: {f.ratio}; {f.target}" for f in figures if f.target)
+
+
+def profile_section(api: ApiResults) -> str:
+    if api.profile is None:
+        return f"## {PROFILE_SECTION}\n\npy-spy could not sample the service in this run.\n"
+    profile = api.profile
+    biggest = ", ".join(f"{part.name} {share:.0%}" for part, share in profile.parts[:3])
+    ratio = api.list_cpu_ms / api.bare_cpu_ms
+    return f"""## {PROFILE_SECTION}
+
+On the authenticated list, in this run:
+the service's CPU per request was **{api.list_cpu_ms:.2f} ms**,
+{ratio:.0f}x a bare FastAPI app's per `/healthz` request ({api.bare_cpu_ms:.3f} ms);
+its largest parts: {biggest}.
+
+py-spy (`bench/profile.py`) sampled the service from outside, {SAMPLES_PER_SECOND} times a
+second, during one more {PROFILE_SECONDS} s `{LIST}` run after the measured ones; its install is
+left alone. Each sample of the service busy (here {profile.samples:,}) is charged to the
+innermost frame that belongs to a part of the request: the standard library and helpers every
+part uses (anyio, h11) are skipped, so `json.dumps` counts for whoever called it. The last
+column is the share times the CPU per request: sampled time, not measured part by part. A run
+leaves the stacks in `bench/results/entities-list.collapsed` (for a flame graph tool such as
+speedscope) and this summary in `bench/results/entities-list.profile.txt`.
+
+{profile.table(api.list_cpu_ms)}
+
+```
+{profile.details()}
+```
+"""
+
+
+def kept_sections(document: str) -> str:
+    """The document's `##` sections that the bench does not write, as they are."""
+    sections = re.split(r"(?m)^(?=## )", document)[1:]
+    return "".join(
+        section
+        for section in sections
+        if section.splitlines()[0].removeprefix("## ").strip() not in BENCH_SECTIONS
+    )
+
+
+def write_report(
+    figures: list[Figure], runs: int, api: ApiResults, document: Path = DOCUMENT
+) -> None:
     cold_starts = COLD_START_RUNS_PER_RUN * runs
-    document.write_text(f"""# Performance
+    others = kept_sections(document.read_text()) if document.exists() else ""
+    document.write_text(
+        f"""# Performance
 
 Measured by `uv run python -m bench --write`: {runs} alternating runs per figure ({cold_starts}
 for cold starts, {max(1, runs // 2)} for the test suite), medians. Each figure stands beside a
 baseline measured in the same run, because absolute times on a shared machine drift; compare
-the ratios.
+the ratios. `uv run python -m bench --only api` measures the API path alone (a few minutes)
+without writing this file.
 
-Machine: {machine()}.
+Machine: {machine()}. Load average when the run ended: {load_average()}.
 
-{report}
+{table(figures)}
+
+Targets in this run:
+{verdicts(figures)}
 
 How each is measured:
 - **copier copy / update**: in-process `copier.run_copy` / `run_update` of this template with
@@ -63,10 +131,24 @@ How each is measured:
   are shared by server and load generator. At the default `LOG_LEVEL=INFO` a healthy probe
   writes no log line; the DEBUG row runs the service at `DEBUG`, where the probe writes the
   JSON request line that every API request gets.
-- **/api/v1/entities**: a signed-in user's first page (20 of 200 rows) through supabase-py,
-  the test suite's Supabase-style gateway (a small Python proxy, the slowest hop here), a real
-  PostgREST 12 and PostgreSQL 15; the baseline sends the same PostgREST query with the same
-  token straight to that gateway, so the ratio is the service's own cost.
+- **/api/v1/entities**: the service (served as above, at `LOG_LEVEL=INFO`, so each request
+  writes its log line) over a real PostgREST 12 and PostgreSQL 15, with Debian's nginx in
+  front of PostgREST as Supabase's gateway: `/rest/v1` routed with the prefix stripped, the
+  apikey required and not passed on, the `Authorization` header passed on, connections to
+  PostgREST kept alive (`bench/gateway.py`). A signed-in user (a Clerk-shaped RS256 session
+  token) lists their first page ({PAGE} of {ROWS} rows), gets one entity, renames one, and
+  creates one. Each baseline is the request the service itself sent to PostgREST, captured by
+  nginx (method, path and query, `Prefer` and the other headers PostgREST reads, the body) and
+  sent by wrk with the same token through the same nginx; after a {WARM_UP_SECONDS} s warm-up of
+  each, the two alternate, run by run. Table
+  state: get and update take the user's {ROWS} entities in turn (an update renames one to the
+  same title each time); creates are made by a second user, so the table grows by a few
+  thousand rows a run and the first user's pages stay as they were.
+- **CPU per request**: the kernel's counters of each process (`/proc/<pid>/stat`, user +
+  system time of every thread and child), read before and after each measured run and divided
+  by the requests wrk counted; medians over runs. The bare app's is its `/healthz` under the
+  same load, in runs alternating with the list's. "The rest" is nginx, PostgREST and
+  PostgreSQL (every backend) during the same run.
 - **cold start**: from process launch (uvicorn, as above) to the first 200 on /healthz, polled
   every 5 ms by one client built before the clock starts.
 - **test suite**: `make test` (every test, real PostgreSQL and PostgREST, coverage gate) against
@@ -99,8 +181,13 @@ Reading the figures against the targets:
   when a DSN is set. What the service still loads before it answers: structlog,
   pydantic-settings and its settings, its models and routes. The ratio to the bare app is the
   figure to watch.
-- **/api/v1/entities** includes a token check with Clerk's SDK (RS256), supabase-py, and the
-  gateway hop; the Python test gateway is the slowest part of both columns, so absolute numbers
-  are far below a real Supabase deployment's.
-""")
-    print(f"bench: wrote {document.relative_to(TEMPLATE_ROOT)}")
+- **The API path**: the service runs one worker, a Python process on one core, while nginx and
+  PostgREST answer the baseline on both; so its throughput is bounded by its CPU per request,
+  and the CPU target is the figure to cut. The CPU rows say where a request's CPU goes along the
+  path; the profile below says where the service's own goes.
+
+{profile_section(api)}
+{others}""".rstrip()
+        + "\n"
+    )
+    print(f"bench: wrote {document}")

@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -59,9 +60,16 @@ def uvicorn(backend: Path, target: str, port: int, factory: bool, venv: str = ".
     return [*command, "--factory"] if factory else command
 
 
+@dataclass(frozen=True)
+class Served:
+    # From launch to the first 200 on /healthz.
+    seconds: float
+    pid: int
+
+
 @contextmanager
-def serving(command: list[str], cwd: Path, env: dict[str, str], port: int) -> Iterator[float]:
-    """Start a server, yield the seconds from launch to its first 200 on /healthz, then stop it."""
+def serving(command: list[str], cwd: Path, env: dict[str, str], port: int) -> Iterator[Served]:
+    """Start a server, yield how long it took to answer /healthz, then stop it."""
     # One probing client, built before the clock starts: building one loads the CA bundle, and
     # doing that per poll would keep a core busy while the server starts.
     probe = httpx.Client(timeout=1)
@@ -84,7 +92,7 @@ def serving(command: list[str], cwd: Path, env: dict[str, str], port: int) -> It
                 if process.poll() is not None or time.perf_counter() - started > 30:
                     raise RuntimeError(f"the server did not start: {' '.join(command)}")
                 time.sleep(0.005)
-        yield time.perf_counter() - started
+        yield Served(time.perf_counter() - started, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -1,7 +1,8 @@
 """Runs inside a rendered service's environment: start its local stack and keep it up.
 
-Prints one JSON line (gateway URL, PostgREST URL, public key PEM, a session token) and stops
-the servers when standard input closes.
+Prints one JSON line (PostgREST's URL, its and PostgreSQL's process ids, the public key PEM,
+session tokens of a reader with `ROWS` entities and of a writer with none, the reader's entity
+ids) and stops the servers when standard input closes.
 """
 
 import json
@@ -18,6 +19,10 @@ ROWS = 200
 APP_ORIGIN = "http://localhost:5173"
 
 
+def token(keys: LocalKeyPair, user_id: str) -> str:
+    return keys.session_token(user_id, authorized_party=APP_ORIGIN, lifetime_seconds=3600)
+
+
 def main() -> None:
     keys = LocalKeyPair.generate(key_id="bench")
     with (
@@ -27,18 +32,23 @@ def main() -> None:
         ) as stack,
     ):
         with psycopg.connect(database.dsn(), autocommit=True) as connection:
-            connection.execute(
+            ids = connection.execute(
                 "insert into public.entities (title, owner_id) "
-                f"select 'Entity ' || n, 'user_bench' from generate_series(1, {ROWS}) n"
-            )
-        token = keys.session_token("user_bench", authorized_party=APP_ORIGIN, lifetime_seconds=3600)
+                f"select 'Entity ' || n, 'user_bench' from generate_series(1, {ROWS}) n "
+                "returning id"
+            ).fetchall()
+        assert stack.postgrest.process is not None and database.process is not None
         print(
             json.dumps(
                 {
-                    "gateway": stack.gateway.url,
                     "postgrest": stack.postgrest.url,
+                    "postgrest_pid": stack.postgrest.process.pid,
+                    "postgres_pid": database.process.pid,
                     "public_pem": keys.public_pem(),
-                    "token": token,
+                    "token": token(keys, "user_bench"),
+                    # Creates go to an owner of their own, so the reader's pages never grow.
+                    "writer_token": token(keys, "user_bench_writer"),
+                    "ids": [str(id_) for (id_,) in ids],
                     "authorized_party": APP_ORIGIN,
                     "anon_key": LOCAL_SUPABASE_ANON_KEY,
                 }

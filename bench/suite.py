@@ -4,8 +4,11 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.figures import Figure, alternate, timed
+from bench.figures import Figure, alternate, timed, verdict
 from bench.serving import service_env
+
+# `make test` against `make test-unit`.
+SUITE_TARGET = 1.5
 
 
 def measure(project: Path, runs: int) -> list[Figure]:
@@ -25,5 +28,6 @@ def measure(project: Path, runs: int) -> list[Figure]:
             f"{whole:.1f}",
             f"{unit:.1f} (make test-unit: no servers)",
             f"{whole / unit:.1f}x",
+            verdict(f"<= {SUITE_TARGET:g}x", whole <= SUITE_TARGET * unit),
         )
     ]
