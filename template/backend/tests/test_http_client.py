@@ -210,6 +210,8 @@ IN_A_DAY = datetime.now(UTC) + timedelta(days=1)
         format_datetime(IN_A_DAY, usegmt=True),
         IN_A_DAY.strftime("%a %b %d %H:%M:%S %Y"),  # the obsolete asctime form, with no zone
     ],
+    # Not the dates themselves: every xdist worker must collect the same test ids.
+    ids=["seconds", "http-date", "asctime"],
 )
 async def test_retry_after_is_waited_but_never_longer_than_the_backoff_cap(
     upstream: Upstream, retry_after: str

@@ -74,6 +74,7 @@ class Service:
     supabase: HeldSupabase
     timeout: float
     lines: list[str]
+    readers: list[threading.Thread]
 
     def events(self) -> list[str]:
         """The event of each line the process printed, on stdout or stderr: each is JSON."""
@@ -84,6 +85,12 @@ class Service:
             except json.JSONDecodeError:
                 raise AssertionError(f"not a JSON line: {line}") from None
         return events
+
+    def last_events(self) -> list[str]:
+        """Every event, once the process has exited and its last lines have been read."""
+        for reader in self.readers:
+            reader.join(timeout=10)
+        return self.events()
 
 
 def read_lines(stream: IO[str], lines: list[str]) -> None:
@@ -129,7 +136,7 @@ def service(tmp_path: Path) -> Iterator[Service]:
             url = f"http://127.0.0.1:{port}"
             try:
                 wait_until_ready(process, url, lines)
-                yield Service(process, url, supabase, graceful_timeout(command), lines)
+                yield Service(process, url, supabase, graceful_timeout(command), lines, readers)
             finally:
                 supabase.released.set()
                 with contextlib.suppress(ProcessLookupError):
@@ -207,6 +214,6 @@ async def test_sigterm_under_load_finishes_every_accepted_request_and_refuses_th
     # uvicorn raises the signal again once it has shut down. In the container it is PID 1, and
     # the kernel drops a signal to PID 1 that has no handler: there the image exits 0.
     assert service.process.returncode == -signal.SIGTERM
-    events = service.events()  # and so checks that every line printed is JSON
+    events = service.last_events()  # and so checks that every line printed is JSON
     assert "shutdown" in events
     assert any(event.startswith("Finished server process") for event in events)

@@ -213,11 +213,12 @@ def _is_postgres_serving(pid: int, data: Path) -> bool:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[PostgresCluster]:
-    """A fast cluster on a free port, deleted afterwards."""
+def throwaway_cluster(parent: Path | None = None) -> Iterator[PostgresCluster]:
+    """A fast cluster on a free port, in `parent` (the system's temporary folder by default),
+    deleted afterwards."""
     # Not under pytest's temporary folder: as root, that is closed to the postgres user.
     cluster = PostgresCluster(
-        Path(tempfile.mkdtemp(prefix="pg-local-")), free_port(), durable=False
+        Path(tempfile.mkdtemp(prefix="pg-local-", dir=parent)), free_port(), durable=False
     )
     try:
         yield cluster

@@ -29,6 +29,7 @@ from scripts.local_stack.stack import (
     only_instance,
     prepare_database,
 )
+from tests.integration.conftest import copy_cluster, scratch
 from tests.upstream import Upstream
 
 APP_ORIGIN = "http://localhost:5173"
@@ -38,7 +39,7 @@ APP_ORIGIN = "http://localhost:5173"
 def place() -> Iterator[StackPlace]:
     """A project folder of its own, with a copy of the migrations, and free ports."""
     # Not pytest's temporary folder: as root, PostgreSQL runs as postgres, which cannot open it.
-    root = Path(tempfile.mkdtemp(prefix="local-stack-"))
+    root = Path(tempfile.mkdtemp(prefix="local-stack-", dir=scratch()))
     root.chmod(0o755)
     migrations = root / "supabase" / "migrations"
     shutil.copytree(MIGRATIONS, migrations)
@@ -49,6 +50,14 @@ def place() -> Iterator[StackPlace]:
         project=root,
     )
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def made_place(place: StackPlace, cluster_files: Path) -> StackPlace:
+    """A place whose cluster exists but was never started, as after make dev's first initdb."""
+    place.folder.mkdir()
+    copy_cluster(cluster_files, place.folder / "data")
+    return place
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +118,8 @@ def test_the_api_serves_data_from_the_embedded_stack_across_restarts(
     assert f"its data stays in {place.folder}" in second_start
 
 
-def test_a_killed_server_leaves_nothing_that_stops_the_next_start(place: StackPlace) -> None:
-    cluster = place.cluster()
+def test_a_killed_server_leaves_nothing_that_stops_the_next_start(made_place: StackPlace) -> None:
+    cluster = made_place.cluster()
     cluster.start()
     execute(cluster, "create table kept (value text); insert into kept values ('before the kill')")
     assert cluster.process is not None
@@ -121,7 +130,7 @@ def test_a_killed_server_leaves_nothing_that_stops_the_next_start(place: StackPl
     cluster.start()
     # A server whose parent alone was killed still runs: the next start stops it first.
     orphan, cluster.process = cluster.process, None
-    again = place.cluster()
+    again = made_place.cluster()
     again.start()
     try:
         assert orphan is not None
@@ -132,16 +141,16 @@ def test_a_killed_server_leaves_nothing_that_stops_the_next_start(place: StackPl
 
 
 def test_without_proc_the_stale_pid_file_is_left_to_postgresql(
-    place: StackPlace, monkeypatch: pytest.MonkeyPatch
+    made_place: StackPlace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where no /proc tells a dead server from a live one (macOS), PostgreSQL's own check
     decides, and a pid file is never removed under a running server."""
-    cluster = place.cluster()
+    cluster = made_place.cluster()
     cluster.start()
     assert cluster.process is not None
     cluster.process.kill()
     cluster.process.wait()
-    monkeypatch.setattr("scripts.local_stack.postgres.PROCESSES", place.folder / "no-proc")
+    monkeypatch.setattr("scripts.local_stack.postgres.PROCESSES", made_place.folder / "no-proc")
 
     cluster.start()
     cluster.stop()
@@ -149,20 +158,20 @@ def test_without_proc_the_stale_pid_file_is_left_to_postgresql(
     assert "database system was interrupted" in cluster.log.read_text()
 
 
-def test_a_port_taken_by_another_program_is_named(place: StackPlace) -> None:
+def test_a_port_taken_by_another_program_is_named(made_place: StackPlace) -> None:
     with Upstream.serve() as other:
-        cluster = PostgresCluster(place.folder, other.port)
+        cluster = PostgresCluster(made_place.folder, other.port)
         with pytest.raises(PostgresError, match=f"Port {other.port}, PostgreSQL's, is taken"):
             cluster.start()
 
 
-def test_migrations_are_recorded_as_the_supabase_cli_records_them(place: StackPlace) -> None:
-    cluster = place.cluster()
+def test_migrations_are_recorded_as_the_supabase_cli_records_them(made_place: StackPlace) -> None:
+    cluster = made_place.cluster()
     cluster.start()
     try:
-        migrations = Migration.found_in(place.migrations)
-        assert prepare_database(cluster, place.migrations) == migrations
-        assert prepare_database(cluster, place.migrations) == []
+        migrations = Migration.found_in(made_place.migrations)
+        assert prepare_database(cluster, made_place.migrations) == migrations
+        assert prepare_database(cluster, made_place.migrations) == []
         history = rows(
             cluster,
             "select version, name, statements from supabase_migrations.schema_migrations "
@@ -175,18 +184,18 @@ def test_migrations_are_recorded_as_the_supabase_cli_records_them(place: StackPl
     assert (migrations[0].version, migrations[0].name) == ("20250101000000", "create_entities")
 
 
-def test_a_failing_migration_is_named_and_changes_nothing(place: StackPlace) -> None:
-    cluster = place.cluster()
+def test_a_failing_migration_is_named_and_changes_nothing(made_place: StackPlace) -> None:
+    cluster = made_place.cluster()
     cluster.start()
     try:
-        prepare_database(cluster, place.migrations)
+        prepare_database(cluster, made_place.migrations)
         execute(cluster, "insert into entities (title, owner_id) values ('earlier', 'user_a')")
-        broken = place.migrations / "20990101000000_broken.sql"
+        broken = made_place.migrations / "20990101000000_broken.sql"
         broken.write_text("create table before_the_error (id int);\nselect 1/0;\n")
-        (place.migrations / "notes.sql").write_text("not a migration: the CLI skips it too")
+        (made_place.migrations / "notes.sql").write_text("not a migration: the CLI skips it too")
 
         with pytest.raises(MigrationError) as failure:
-            prepare_database(cluster, place.migrations)
+            prepare_database(cluster, made_place.migrations)
 
         assert str(failure.value).startswith("20990101000000_broken.sql failed at statement 2")
         assert "division by zero" in str(failure.value)
@@ -293,24 +302,24 @@ def test_what_dev_cannot_start_is_said(place: StackPlace, keys: LocalKeyPair) ->
         dev(local_settings(keys, supabase_url=other.url), free_port(), place, serve=never)
 
 
-def test_a_reset_needs_confirmation_then_starts_again_empty(place: StackPlace) -> None:
-    cluster = place.cluster()
+def test_a_reset_needs_confirmation_then_starts_again_empty(made_place: StackPlace) -> None:
+    cluster = made_place.cluster()
     cluster.start()
     try:
-        prepare_database(cluster, place.migrations)
+        prepare_database(cluster, made_place.migrations)
         execute(cluster, "insert into entities (title, owner_id) values ('precious', 'user_a')")
     finally:
         cluster.stop()
 
     with pytest.raises(RuntimeError, match="Confirm with make db-reset CONFIRM=yes"):
-        reset(confirmed=False, place=place)
+        reset(confirmed=False, place=made_place)
     cluster.start()
     try:
         assert rows(cluster, "select title from entities") == [("precious",)]
     finally:
         cluster.stop()
 
-    assert reset(confirmed=True, place=place) == Migration.found_in(place.migrations)
+    assert reset(confirmed=True, place=made_place) == Migration.found_in(made_place.migrations)
     cluster.start()
     try:
         assert rows(cluster, "select count(*) from entities") == [(0,)]
@@ -318,16 +327,16 @@ def test_a_reset_needs_confirmation_then_starts_again_empty(place: StackPlace) -
         cluster.stop()
 
 
-def test_psql_opens_the_local_database(place: StackPlace, keys: LocalKeyPair) -> None:
+def test_psql_opens_the_local_database(made_place: StackPlace, keys: LocalKeyPair) -> None:
     settings = local_settings(keys)
     with pytest.raises(
-        RuntimeError, match=f"No database answers on 127.0.0.1:{place.database_port}"
+        RuntimeError, match=f"No database answers on 127.0.0.1:{made_place.database_port}"
     ):
-        psql_command(settings, None, place)
-    cluster = place.cluster()
+        psql_command(settings, None, made_place)
+    cluster = made_place.cluster()
     cluster.start()
     try:
-        command = psql_command(settings, "select 40 + 2", place)
+        command = psql_command(settings, "select 40 + 2", made_place)
         output = subprocess.run(  # noqa: S603
             command, capture_output=True, text=True, check=True
         ).stdout
