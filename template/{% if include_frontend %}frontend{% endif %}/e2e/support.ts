@@ -74,6 +74,16 @@ export async function snap(page: Page, testInfo: TestInfo, name: string): Promis
 
 /** No serious or critical WCAG 2.x A/AA problem on the page as it is now. */
 export async function expectAccessible(page: Page, what: string): Promise<void> {
+  // Colours mid-transition (a theme just switched, a button just hovered) are neither theme's:
+  // wait for every CSS transition to end first. Endless animations (skeletons) are not waited for.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((animation) => animation instanceof CSSTransition)
+        .map((animation) => animation.finished.catch(() => undefined)),
+    ),
+  );
   const results = await new AxeBuilder({ page })
     .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
     .analyze();
