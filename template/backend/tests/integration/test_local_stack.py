@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,8 @@ from tests.integration.conftest import copy_cluster, scratch
 from tests.upstream import Upstream
 
 APP_ORIGIN = "http://localhost:5173"
+# Linux's list of System V shared memory segments: PostgreSQL's own interlock is one of them.
+SHARED_MEMORY = Path("/proc/sysvipc/shm")
 
 
 @pytest.fixture
@@ -85,6 +88,30 @@ def execute(cluster: PostgresCluster, statements: str) -> None:
         connection.execute(statements.encode())
 
 
+def kill_the_server(cluster: PostgresCluster) -> None:
+    """kill -9 of the server's main process; then wait until its other processes have seen it
+    die and exited, as they do: until then they hold its shared memory, and PostgreSQL refuses
+    to start on it (kill -9 of make dev's process group ends them all at once)."""
+    assert cluster.process is not None
+    shared_memory_id = int((cluster.data / "postmaster.pid").read_text().splitlines()[6].split()[1])
+    cluster.process.kill()
+    cluster.process.wait()
+    deadline = time.monotonic() + 30
+    while is_attached(shared_memory_id):
+        assert time.monotonic() < deadline, "the killed server's processes did not exit"
+        time.sleep(0.01)
+
+
+def is_attached(shared_memory_id: int) -> bool:
+    if not SHARED_MEMORY.is_file():
+        return False
+    for line in SHARED_MEMORY.read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1]) == shared_memory_id:
+            return int(fields[6]) > 0
+    return False
+
+
 def test_the_api_serves_data_from_the_embedded_stack_across_restarts(
     place: StackPlace, keys: LocalKeyPair, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -122,9 +149,7 @@ def test_a_killed_server_leaves_nothing_that_stops_the_next_start(made_place: St
     cluster = made_place.cluster()
     cluster.start()
     execute(cluster, "create table kept (value text); insert into kept values ('before the kill')")
-    assert cluster.process is not None
-    cluster.process.kill()
-    cluster.process.wait()
+    kill_the_server(cluster)
     assert (cluster.data / "postmaster.pid").exists()
 
     cluster.start()
@@ -147,9 +172,7 @@ def test_without_proc_the_stale_pid_file_is_left_to_postgresql(
     decides, and a pid file is never removed under a running server."""
     cluster = made_place.cluster()
     cluster.start()
-    assert cluster.process is not None
-    cluster.process.kill()
-    cluster.process.wait()
+    kill_the_server(cluster)
     monkeypatch.setattr("scripts.local_stack.postgres.PROCESSES", made_place.folder / "no-proc")
 
     cluster.start()
