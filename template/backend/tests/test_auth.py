@@ -6,6 +6,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import anyio
 import jwt
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.api.deps import PrincipalDep
+from app.core import libraries
 from app.core.auth import AuthenticationError, ClerkAuthenticator, Principal
 from app.core.local_auth import LocalKeyPair
 from app.core.logging import configure_logging
@@ -307,3 +309,98 @@ def test_a_header_with_more_than_one_token_is_malformed(
 
     assert response.status_code == 401
     assert response.json()["message"] == "The bearer token is malformed."
+
+
+class CountedClerk:
+    """Clerk's real verification, counted: how many tokens reached the SDK."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        verify = libraries.clerk.authenticate_request_async
+
+        async def counted(request: Any, options: Any) -> Any:
+            self.calls += 1
+            return await verify(request, options)
+
+        monkeypatch.setattr(libraries.clerk, "authenticate_request_async", counted)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clerk(monkeypatch: pytest.MonkeyPatch) -> CountedClerk:
+    return CountedClerk(monkeypatch)
+
+
+def authenticator_with_clock(
+    make_settings: SettingsFactory, keys: LocalKeyPair, clock: Clock
+) -> ClerkAuthenticator:
+    settings = make_settings(clerk_jwt_key=keys.public_pem(), clerk_authorized_parties=APP_ORIGIN)
+    return ClerkAuthenticator(settings, clock=clock)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(
+    make_settings: SettingsFactory, keys: LocalKeyPair, clerk: CountedClerk
+) -> None:
+    clock = Clock()
+    authenticator = authenticator_with_clock(make_settings, keys, clock)
+    token = keys.session_token("user_a", authorized_party=APP_ORIGIN, lifetime_seconds=60)
+
+    first = anyio.run(authenticator.authenticate, f"Bearer {token}")
+    again = anyio.run(authenticator.authenticate, f"Bearer {token}")
+    assert (first, again, clerk.calls) == (again, first, 1)
+
+    clock.now += 61  # past its `exp`: back to the SDK, which decides with the real time
+    assert anyio.run(authenticator.authenticate, f"Bearer {token}") == first
+    assert clerk.calls == 2
+
+
+def test_a_refused_token_is_checked_again_each_time(
+    make_settings: SettingsFactory, keys: LocalKeyPair, clerk: CountedClerk
+) -> None:
+    authenticator = authenticator_with_clock(make_settings, keys, Clock())
+    token = signed(keys, role="service_role")
+
+    for _ in range(2):
+        with pytest.raises(AuthenticationError):
+            anyio.run(authenticator.authenticate, f"Bearer {token}")
+
+    assert clerk.calls == 2
+
+
+def test_a_token_past_its_expiry_is_never_served_from_memory(
+    make_settings: SettingsFactory, keys: LocalKeyPair, clerk: CountedClerk
+) -> None:
+    """Clerk's SDK allows 5 s of clock skew; only the SDK applies it, never the memory."""
+    authenticator = authenticator_with_clock(make_settings, keys, Clock())
+    now = int(time.time())
+    token = signed(keys, exp=now - 2)
+
+    for _ in range(2):
+        assert anyio.run(authenticator.authenticate, f"Bearer {token}").user_id == "user_a"
+
+    assert clerk.calls == 2
+
+
+def test_only_the_most_recent_tokens_are_remembered(
+    make_settings: SettingsFactory,
+    keys: LocalKeyPair,
+    clerk: CountedClerk,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("app.core.auth.VERIFIED_TOKENS_KEPT", 2)
+    authenticator = authenticator_with_clock(make_settings, keys, Clock())
+    first, second, third = (
+        keys.session_token(user, authorized_party=APP_ORIGIN) for user in ("a", "b", "c")
+    )
+
+    for token in (first, second, third, third, second, first):
+        anyio.run(authenticator.authenticate, f"Bearer {token}")
+
+    assert clerk.calls == 4  # first, second, third, then first again: it was forgotten

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NoReturn
@@ -18,6 +20,10 @@ logger = structlog.get_logger(__name__)
 # other role (service_role skips row-level security) must never be forwarded.
 DATABASE_ROLE = "authenticated"
 TIME_CLAIMS = ("exp", "iat", "nbf")
+# A browser sends the same session token with every request of its minute of life, and checking
+# one costs more than the rest of the request's own work (docs/performance.md): each verified
+# token is remembered until it expires. Bounded: past this many, the oldest is forgotten.
+VERIFIED_TOKENS_KEPT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +55,19 @@ class _BearerOnly:
     headers: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    principal: Principal
+    not_before: float
+    expires: float
+
+
 class ClerkAuthenticator:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
         self._settings = settings
         self._issuer = settings.clerk_issuer
+        self._clock = clock
+        self._verified: dict[str, _Verified] = {}
 
     @cached_property
     def options(self) -> libraries.clerk_types.AuthenticateRequestOptions:
@@ -69,6 +84,19 @@ class ClerkAuthenticator:
     async def authenticate(self, authorization: str | None) -> Principal:
         # Parsed once: the token checked is the token forwarded to the database.
         token = _bearer_token(authorization)
+        verified = self._verified.get(token)
+        if verified is not None:
+            if verified.not_before <= self._clock() < verified.expires:
+                return verified.principal
+            # Outside its time: Clerk's SDK decides again, with its allowance for clock skew.
+            self._verified.pop(token, None)
+        principal, payload = await self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = _Verified(principal, payload["nbf"], payload["exp"])
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, dict[str, Any]]:
         try:
             state = await libraries.clerk.authenticate_request_async(
                 _BearerOnly({"Authorization": f"Bearer {token}"}), self.options
@@ -84,7 +112,7 @@ class ClerkAuthenticator:
         if self._issuer is not None and payload.get("iss") != self._issuer:
             _reject("token-invalid-issuer", "The token was not issued by the expected issuer.")
         self._check_claims(payload)
-        return _principal(payload, token)
+        return _principal(payload, token), payload
 
     def _check_claims(self, payload: dict[str, Any]) -> None:
         user_id = payload.get("sub")
