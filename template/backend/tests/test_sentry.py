@@ -1,3 +1,4 @@
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -7,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.core.sentry import init_sentry
 from app.main import create_app
+from app.resources import resources_of
 from tests.conftest import DEPLOYED, SettingsFactory
 from tests.upstream import Upstream
 
@@ -49,3 +51,39 @@ def test_an_unhandled_exception_is_reported_and_flushed_at_shutdown(
     assert len(events) == 1
     assert b"ZeroDivisionError" in events[0]
     assert b'"environment":"staging"' in events[0]
+
+
+@pytest.mark.usefixtures("sentry_reset")
+def test_a_traced_outgoing_call_is_recorded_once(
+    make_settings: SettingsFactory, upstream: Upstream
+) -> None:
+    """httpx's integration records it; aiohttp, which only carries it, must not add a second."""
+    settings = make_settings(
+        sentry_dsn=f"http://public@127.0.0.1:{upstream.port}/1",
+        sentry_traces_sample_rate=1.0,
+        **DEPLOYED,
+    )
+    app: FastAPI = create_app(settings)
+
+    # Another server than Sentry's: Sentry never sends its trace headers to itself.
+    with Upstream.serve() as inventory:
+
+        @app.get("/api/v1/call")
+        async def call() -> None:
+            await resources_of(app).http.get().get(f"{inventory.url}/items")
+
+        with TestClient(app) as client:
+            assert client.get("/api/v1/call").status_code == 200
+
+    (call_received,) = inventory.requests
+    # An envelope: its header, then each item's header and payload, one JSON object a line.
+    items = [
+        json.loads(line)
+        for request in upstream.requests
+        if request.path == "/api/1/envelope/"
+        for line in request.body.splitlines()[1:]
+    ]
+    (transaction,) = [item for item in items if item.get("transaction") == "/api/v1/call"]
+    assert [span["op"] for span in transaction["spans"]].count("http.client") == 1
+    trace_id = call_received.headers["sentry-trace"].split("-")[0]
+    assert transaction["contexts"]["trace"]["trace_id"] == trace_id

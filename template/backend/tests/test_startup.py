@@ -26,8 +26,13 @@ from app.main import create_app
 from app.resources import resources_of
 from tests.conftest import DEPLOYED, LogLines, SettingsFactory
 
-# The packages app/core/libraries.py stands for.
-LOADED_ON_FIRST_USE = sorted({module.split(".")[0] for module in libraries.MODULES.values()})
+# What app/core/libraries.py stands for: each library's package, and the service's own module.
+LOADED_ON_FIRST_USE = sorted(
+    {
+        module if module.startswith("app.") else module.split(".")[0]
+        for module in libraries.MODULES.values()
+    }
+)
 
 # Run in a fresh interpreter, as uvicorn would: start the app, answer /healthz, stop. The app is
 # called over ASGI directly, because the test client would load httpx itself. Prints, for each

@@ -4,8 +4,8 @@ import gzip
 import socket
 import threading
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -60,28 +60,22 @@ class Upstream:
             yield upstream
 
 
+def read_request(connection: socket.socket) -> bytes:
+    """What a client sent up to the end of its headers (b"" if it closed first)."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
 @contextmanager
-def server_closing_reused_connections() -> Iterator[str]:
-    """A server that answers the first request on a connection and keeps the connection open,
-    but closes it unanswered when a second request arrives on it: what a client meets when it
-    reuses a connection at the moment the server's idle timeout drops it. Yields its URL.
-    """
+def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A TCP server on 127.0.0.1 that runs `handle` on each connection, in a thread of its own:
+    for the answers no well-behaved HTTP server sends. Yields its URL."""
     listener = socket.create_server(("127.0.0.1", 0))
-
-    def read_request(connection: socket.socket) -> bytes:
-        received = b""
-        while b"\r\n\r\n" not in received:
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            received += chunk
-        return received
-
-    def answer_once(connection: socket.socket) -> None:
-        with connection:
-            if read_request(connection):
-                connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                read_request(connection)
 
     def accept() -> None:
         while True:
@@ -89,7 +83,7 @@ def server_closing_reused_connections() -> Iterator[str]:
                 connection, _ = listener.accept()
             except OSError:  # the listener was closed: the test is over
                 return
-            threading.Thread(target=answer_once, args=(connection,), daemon=True).start()
+            threading.Thread(target=handle, args=(connection,), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
     try:
@@ -98,3 +92,18 @@ def server_closing_reused_connections() -> Iterator[str]:
         # Wakes the accept() blocked in the other thread; close() alone would not on Linux.
         listener.shutdown(socket.SHUT_RDWR)
         listener.close()
+
+
+def server_closing_reused_connections() -> AbstractContextManager[str]:
+    """A server that answers the first request on a connection and keeps the connection open,
+    but closes it unanswered when a second request arrives on it: what a client meets when it
+    reuses a connection at the moment the server's idle timeout drops it. Yields its URL.
+    """
+
+    def answer_once(connection: socket.socket) -> None:
+        with connection:
+            if read_request(connection):
+                connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                read_request(connection)
+
+    return raw_server(answer_once)

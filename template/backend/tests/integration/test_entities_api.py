@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.core.config import LOCAL_SUPABASE_ANON_KEY
 from app.main import create_app
+from scripts.local_stack.postgres import free_port
 from tests.conftest import SettingsFactory
 from tests.integration.conftest import APP_ORIGIN, SupabaseStack, Users
 
@@ -205,6 +206,25 @@ def test_a_database_outage_is_a_503_without_internals(
     assert "postgrest" not in response.text.lower()
     # One attempt only: postgrest-py's own retries (1 + 2 + 4 s of waiting) are off.
     assert [request.path for request in stack.gateway.requests] == ["/entities"]
+
+
+def test_an_unreachable_gateway_changed_nothing_so_even_a_create_is_unavailable(
+    stack: SupabaseStack, users: Users, make_settings: SettingsFactory
+) -> None:
+    """No connection could be opened, so nothing was sent: a create can simply be sent again."""
+    settings = make_settings(
+        supabase_url=f"http://127.0.0.1:{free_port()}",
+        clerk_jwt_key=stack.keys.public_pem(),
+        clerk_authorized_parties=APP_ORIGIN,
+    )
+    with TestClient(create_app(settings)) as unreachable_api:
+        listed = unreachable_api.get(ENTITIES, headers=users.headers("user_a"))
+        created = unreachable_api.post(
+            ENTITIES, json={"title": "x"}, headers=users.headers("user_a")
+        )
+
+    assert (listed.status_code, listed.json()["code"]) == (503, "DATABASE_UNAVAILABLE")
+    assert (created.status_code, created.json()["code"]) == (503, "DATABASE_UNAVAILABLE")
 
 
 def test_a_slow_database_is_a_503_bounded_by_the_read_timeout(

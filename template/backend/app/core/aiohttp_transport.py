@@ -1,0 +1,137 @@
+"""httpx's API over aiohttp's connection pool: what the shared HTTP client sends requests with.
+
+Every caller keeps httpx's interface (supabase-py, postgrest-py, ServiceClient); aiohttp does
+the sending, because its C parser and its pool cost a fraction of httpcore's on each request:
+httpcore checks every connection of its pool per request (docs/performance.md). Each aiohttp
+failure is raised as the httpx error that means the same, so callers can still tell a request
+that never left (ConnectError, ConnectTimeout) from one whose outcome is unknown (any other
+TransportError).
+
+Read through app.core.libraries, like httpx and aiohttp themselves: a starting service answers
+/healthz without loading them.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import aiohttp
+import httpx
+import yarl
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 over one aiohttp pool, opened by the first request (it needs the event loop)."""
+
+    def __init__(
+        self, *, max_connections: int, keepalive_seconds: float, ssl_context: ssl.SSLContext
+    ) -> None:
+        self._max_connections = max_connections
+        self._keepalive_seconds = keepalive_seconds
+        self._ssl_context = ssl_context
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections,
+                    keepalive_timeout=self._keepalive_seconds,
+                    ssl=self._ssl_context,
+                ),
+                # httpx sets these headers, decodes the body and keeps the cookies itself.
+                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {})
+        encoding = request.headers.encoding
+        body = await request.aread()
+        with httpx_errors(request):
+            response = await self._open().request(
+                request.method,
+                # Sent as httpx encoded it: aiohttp would otherwise normalise the query again.
+                yarl.URL(str(request.url), encoded=True),
+                # Names as the caller wrote them, values in the encoding httpx chose.
+                headers=[
+                    (name.decode(encoding), value.decode(encoding))
+                    for name, value in request.headers.raw
+                ],
+                data=body or None,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    # aiohttp's `connect` is the wait for a pooled connection plus a new one's.
+                    connect=_sum(timeout.get("pool"), timeout.get("connect")),
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                ),
+            )
+        return httpx.Response(
+            response.status,
+            headers=list(response.raw_headers),
+            stream=ResponseBody(response, request),
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": (response.reason or "").encode(),
+            },
+        )
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+class ResponseBody(httpx.AsyncByteStream):
+    """The body as aiohttp receives it; closing it early closes its connection too."""
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with httpx_errors(self._request):
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+
+    async def aclose(self) -> None:
+        # Back to the pool when the body was read to its end; closed otherwise.
+        self._response.release()
+
+
+@contextmanager
+def httpx_errors(request: httpx.Request) -> Iterator[None]:
+    """Raise aiohttp's failures as httpx's, the most specific first."""
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise httpx.ConnectTimeout(_text(exc), request=request) from exc
+    except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
+        raise httpx.ReadTimeout(_text(exc), request=request) from exc
+    except aiohttp.ClientConnectorError as exc:
+        # Refused, unresolvable, or a certificate that is not trusted: nothing was sent.
+        raise httpx.ConnectError(_text(exc), request=request) from exc
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+        raise httpx.RemoteProtocolError(_text(exc), request=request) from exc
+    except aiohttp.ClientOSError as exc:
+        raise httpx.ReadError(_text(exc), request=request) from exc
+    except aiohttp.ClientError as exc:
+        raise httpx.TransportError(_text(exc), request=request) from exc
+
+
+def _text(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _sum(*seconds: float | None) -> float | None:
+    """No limit if either part has none."""
+    if any(part is None for part in seconds):
+        return None
+    return sum(part for part in seconds if part is not None)
