@@ -20,7 +20,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SAMPLES_PER_SECOND = 200
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 # Used by several parts: a sample in them is charged to the frame that called them.
-SHARED_HELPERS = frozenset({"anyio", "sniffio", "h11", "idna", "typing_extensions"})
+SHARED_HELPERS = frozenset({"anyio", "sniffio", "h11", "idna", "typing_extensions", "propcache"})
 # Where an idle thread waits: py-spy counts the thread pool's idle workers as busy.
 WAITING = frozenset(
     {
@@ -72,8 +72,8 @@ PARTS = [
     ),
     Part(
         "HTTP client",
-        "httpx, httpcore: the pool, the request, I/O, PostgREST's JSON parsed",
-        "httpx|httpcore",
+        "httpx, aiohttp: the request, the pool, I/O, PostgREST's JSON parsed",
+        "httpx|httpcore|aiohttp|yarl|multidict|app/core/aiohttp_transport",
     ),
     Part("log line", "structlog, logging", "structlog|logging"),
     Part(

@@ -100,6 +100,20 @@ async def test_other_errors_are_returned_without_retry(
     assert len(upstream.requests) == 1
 
 
+async def test_a_cookie_set_by_a_service_is_never_sent_back(
+    clients: ServiceClients, upstream: Upstream
+) -> None:
+    """The client is shared by every user's calls: a cookie kept would reach the next user."""
+    upstream.answer_headers = {"Set-Cookie": "session=user-a; Path=/"}
+    inventory = clients.get("inventory")
+
+    first = await inventory.get("/items")
+    await inventory.get("/items")
+
+    assert first.headers["set-cookie"] == "session=user-a; Path=/"
+    assert "cookie" not in upstream.requests[1].headers
+
+
 async def test_retries_are_bounded(clients: ServiceClients, upstream: Upstream) -> None:
     upstream.statuses.extend([503] * 10)
 

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar
 from typing import Any
 
 import structlog
@@ -222,6 +223,14 @@ def _propagated_headers() -> dict[str, str]:
     return {"X-Request-ID": ids.request_id, "X-Correlation-ID": ids.correlation_id}
 
 
+class NoCookieJar(CookieJar):
+    """Keeps no cookie: one client calls for every user, so a cookie that a service set in
+    answer to one user's call must never go out with another user's."""
+
+    def extract_cookies(self, *_: object) -> None:
+        return None
+
+
 class SharedHttpClient:
     """The process-wide connection pool, shared by service calls and Supabase: httpx's API,
     aiohttp's pool underneath (app/core/aiohttp_transport.py).
@@ -250,6 +259,7 @@ class SharedHttpClient:
                     ssl_context=httpx.create_ssl_context(),
                 ),
                 headers={"User-Agent": f"{settings.service_name}/{settings.service_version}"},
+                cookies=NoCookieJar(),
             )
         return self._client
 
