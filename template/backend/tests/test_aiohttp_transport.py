@@ -6,6 +6,7 @@ again), any other TransportError that the outcome is unknown.
 """
 
 import datetime
+import gc
 import gzip
 import ipaddress
 import socket
@@ -247,3 +248,36 @@ async def test_https_is_verified_against_the_trusted_certificates(
         response = await client.get(url)
 
     assert response.text == "secure"
+
+
+def test_a_pool_closed_on_one_event_loop_opens_again_on_the_next() -> None:
+    """What two `with TestClient(app)` blocks in a row do: the lifespan closes it in between."""
+    transport = AiohttpTransport(
+        max_connections=1, keepalive_seconds=5, ssl_context=ssl.create_default_context()
+    )
+    client = httpx.AsyncClient(transport=transport)
+
+    async def call_then_close(url: str) -> int:
+        status = (await client.get(url)).status_code
+        await transport.aclose()
+        return status
+
+    with raw_server(answering(EMPTY_ANSWER)) as url:
+        assert [anyio.run(call_then_close, url) for _ in range(2)] == [200, 200]
+
+
+def test_a_pool_left_open_on_an_ended_event_loop_says_how_to_close_it() -> None:
+    """A test client used without `with` runs each request on a loop of its own."""
+    transport = AiohttpTransport(
+        max_connections=1, keepalive_seconds=5, ssl_context=ssl.create_default_context()
+    )
+    client = httpx.AsyncClient(transport=transport)
+    with raw_server(answering(EMPTY_ANSWER)) as url:
+        assert anyio.run(client.get, url).status_code == 200
+        with pytest.raises(RuntimeError, match="with TestClient"):
+            anyio.run(client.get, url)
+
+    # The pool of the ended loop cannot be closed any more; aiohttp says so when it is freed.
+    del client, transport
+    with pytest.warns(ResourceWarning, match="Unclosed"):
+        gc.collect()

@@ -13,6 +13,7 @@ Read through app.core.libraries, like httpx and aiohttp themselves: a starting s
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -32,9 +33,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._keepalive_seconds = keepalive_seconds
         self._ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _open(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop:
+            raise RuntimeError(
+                "The shared HTTP client was opened on another event loop. A test client used "
+                "without `with` runs each request on a loop of its own: use "
+                "`with TestClient(app) as client:`, so that the app's lifespan opens the pool "
+                "and closes it."
+            )
         if self._session is None:
+            self._loop = loop
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(
                     limit=self._max_connections,
@@ -84,7 +95,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        session, self._session = self._session, None
+        session, self._session, self._loop = self._session, None, None
         if session is not None:
             await session.close()
 
