@@ -47,6 +47,15 @@ async def shared_client(
         await http.aclose()
 
 
+def one_connection_transport(ssl_context: ssl.SSLContext | None = None) -> AiohttpTransport:
+    """The transport alone, with a pool of one connection."""
+    return AiohttpTransport(
+        max_connections=1,
+        keepalive_seconds=5,
+        ssl_context=ssl_context or ssl.create_default_context(),
+    )
+
+
 def answering(
     answer: bytes, received: list[bytes] | None = None
 ) -> Callable[[socket.socket], None]:
@@ -165,9 +174,7 @@ async def test_a_connection_lost_after_sending_leaves_the_outcome_unknown(
 async def test_no_free_connection_in_time_is_a_connect_timeout() -> None:
     """Nothing was sent, like a refused connection: the pool was full for the whole wait (aiohttp
     bounds the wait for a pooled connection and the connecting together: 0.1 + 0.1 s here)."""
-    transport = AiohttpTransport(
-        max_connections=1, keepalive_seconds=5, ssl_context=ssl.create_default_context()
-    )
+    transport = one_connection_transport()
     with raw_server(never_answering) as url:
         async with (
             httpx.AsyncClient(
@@ -239,11 +246,7 @@ async def test_https_is_verified_against_the_trusted_certificates(
         with pytest.raises(httpx.ConnectError, match="certificate"):
             await client.get(url)
 
-    trusting = AiohttpTransport(
-        max_connections=1,
-        keepalive_seconds=5,
-        ssl_context=ssl.create_default_context(cafile=certificate_file),
-    )
+    trusting = one_connection_transport(ssl.create_default_context(cafile=certificate_file))
     async with httpx.AsyncClient(transport=trusting) as client:
         response = await client.get(url)
 
@@ -252,9 +255,7 @@ async def test_https_is_verified_against_the_trusted_certificates(
 
 def test_a_pool_closed_on_one_event_loop_opens_again_on_the_next() -> None:
     """What two `with TestClient(app)` blocks in a row do: the lifespan closes it in between."""
-    transport = AiohttpTransport(
-        max_connections=1, keepalive_seconds=5, ssl_context=ssl.create_default_context()
-    )
+    transport = one_connection_transport()
     client = httpx.AsyncClient(transport=transport)
 
     async def call_then_close(url: str) -> int:
@@ -268,9 +269,7 @@ def test_a_pool_closed_on_one_event_loop_opens_again_on_the_next() -> None:
 
 def test_a_pool_used_from_another_event_loop_says_how_to_open_it() -> None:
     """What a test client used without `with` does: each request on a loop of its own."""
-    transport = AiohttpTransport(
-        max_connections=1, keepalive_seconds=5, ssl_context=ssl.create_default_context()
-    )
+    transport = one_connection_transport()
     client = httpx.AsyncClient(transport=transport)
     first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
     try:

@@ -79,7 +79,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     # aiohttp's `connect` is the wait for a pooled connection plus a new one's.
-                    connect=_sum(timeout.get("pool"), timeout.get("connect")),
+                    connect=_both(timeout.get("pool"), timeout.get("connect")),
                     sock_connect=timeout.get("connect"),
                     sock_read=timeout.get("read"),
                 ),
@@ -141,8 +141,6 @@ def _text(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _sum(*seconds: float | None) -> float | None:
-    """No limit if either part has none."""
-    if any(part is None for part in seconds):
-        return None
-    return sum(part for part in seconds if part is not None)
+def _both(first: float | None, second: float | None) -> float | None:
+    """The two waits together; no limit if either has none."""
+    return None if first is None or second is None else first + second
