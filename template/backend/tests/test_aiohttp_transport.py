@@ -2,7 +2,8 @@
 
 Each failure a server can cause is checked for the httpx error it becomes, because callers
 decide on those: ConnectError and ConnectTimeout mean nothing was sent (a create may be tried
-again), any other TransportError that the outcome is unknown.
+again), any other TransportError that the outcome is unknown. Requests leave two ways, each
+checked: the plain way of `AiohttpClient.request` (every PostgREST query), and httpx's own.
 """
 
 import asyncio
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from app.core.aiohttp_transport import AiohttpTransport
+from app.core.aiohttp_transport import AiohttpClient, AiohttpTransport
 from app.core.http_client import SharedHttpClient
 from scripts.local_stack.postgres import free_port
 from tests.conftest import SettingsFactory
@@ -82,10 +83,30 @@ def answering(
     return handle
 
 
+def answering_on_one_connection(answer: bytes, times: int) -> Callable[[socket.socket], None]:
+    """A connection handler that answers `times` requests on the same connection."""
+
+    def handle(connection: socket.socket) -> None:
+        with connection:
+            for _ in range(times):
+                read_request(connection)
+                connection.sendall(answer)
+
+    return handle
+
+
 def never_answering(connection: socket.socket) -> None:
     with connection:
         read_request(connection)
         time.sleep(2)
+
+
+def sent(raw: bytes) -> tuple[bytes, list[tuple[bytes, bytes]], bytes]:
+    """A request as it arrived: its request line, its headers in order, its body."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    request_line, *header_lines = head.split(b"\r\n")
+    headers = [(name, value) for name, _, value in (line.partition(b": ") for line in header_lines)]
+    return request_line, headers, body
 
 
 async def test_a_request_is_sent_exactly_as_httpx_built_it(make_settings: SettingsFactory) -> None:
@@ -103,16 +124,128 @@ async def test_a_request_is_sent_exactly_as_httpx_built_it(make_settings: Settin
 
     assert response.status_code == 200
     (raw,) = received
-    head, _, body = raw.partition(b"\r\n\r\n")
-    request_line, *header_lines = head.split(b"\r\n")
+    request_line, headers, body = sent(raw)
     assert request_line == b"POST " + request.url.raw_path + b" HTTP/1.1"
-    sent = [(name, value) for name, _, value in (line.partition(b": ") for line in header_lines)]
-    assert sorted(sent) == sorted(request.headers.raw), "each header once as built, none added"
-    assert dict(sent)[b"Prefer"] == b"return=representation"
+    assert sorted(headers) == sorted(request.headers.raw), "each header once as built, none added"
+    assert dict(headers)[b"Prefer"] == b"return=representation"
     assert body == request.content
 
 
-async def test_a_compressed_answer_is_decoded(make_settings: SettingsFactory) -> None:
+async def not_sent_by_httpx(*_: object, **__: object) -> httpx.Response:
+    raise AssertionError("a plain request went through httpx's client pipeline")
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        ("GET", None),
+        ("HEAD", None),
+        ("POST", '{"title":"Ü"}'.encode()),
+        ("PATCH", b"{}"),
+        ("DELETE", None),
+    ],
+)
+async def test_a_plain_request_goes_out_as_httpx_would_send_it(
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    body: bytes | None,
+) -> None:
+    """What postgrest-py passes for a query: its parameters and headers, a body of bytes."""
+    params = httpx.QueryParams(
+        [
+            ("select", "id,title"),
+            ("owner_id", "eq.user_1"),
+            ("title", 'in.("a b",ü,%)'),
+            ("order", "created_at.desc,id.asc"),
+            ("limit", "20"),
+        ]
+    )
+    headers = httpx.Headers({"Prefer": "count=estimated", "Accept-Profile": "public"})
+    received: list[bytes] = []
+    with raw_server(answering(EMPTY_ANSWER, received)) as url:
+        async with shared_client(make_settings) as client:
+            table = f"{url}/rest/v1/entities"
+            by_httpx = client.build_request(
+                method, table, params=params, headers=headers, content=body
+            )
+            monkeypatch.setattr(httpx.AsyncClient, "send", not_sent_by_httpx)
+            response = await client.request(
+                method, table, params=params, headers=headers, content=body, auth=None
+            )
+
+    (raw,) = received
+    request_line, sent_headers, sent_body = sent(raw)
+    assert request_line == method.encode() + b" " + by_httpx.url.raw_path + b" HTTP/1.1"
+    # aiohttp states that a bodiless DELETE is empty, where httpx says nothing: the same request.
+    added = [(b"Content-Length", b"0")] if method == "DELETE" else []
+    assert sorted(sent_headers) == sorted([*by_httpx.headers.raw, *added]), "each header once"
+    assert sent_body == (body or b"")
+    assert response.request.url == by_httpx.url
+    assert response.request.headers.raw == by_httpx.headers.raw
+
+
+@pytest.mark.parametrize(
+    ("path", "options"),
+    [
+        pytest.param("/items", {"json": {"title": "x"}}, id="json"),
+        pytest.param("/items", {"timeout": 5}, id="timeout"),
+        pytest.param("/items?page=2", {"params": {"size": 10}}, id="query-in-the-url"),
+        pytest.param("/items", {"content": "text"}, id="text-body"),
+    ],
+)
+async def test_any_other_request_takes_httpx_path(
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    options: dict[str, object],
+) -> None:
+    sent_by_httpx: list[httpx.Request] = []
+    send = httpx.AsyncClient.send
+
+    async def recording(
+        client: httpx.AsyncClient, request: httpx.Request, **rest: object
+    ) -> httpx.Response:
+        sent_by_httpx.append(request)
+        return await send(client, request, **rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", recording)
+    with raw_server(answering(EMPTY_ANSWER)) as url:
+        async with shared_client(make_settings) as client:
+            response = await client.request("POST", f"{url}{path}", **options)  # type: ignore[arg-type]
+
+    assert response.status_code == 200
+    assert sent_by_httpx == [response.request]
+
+
+async def test_a_plain_answer_read_to_its_end_gives_its_connection_back() -> None:
+    """The second request can only go out on the first one's connection: the pool has one."""
+    answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+    with raw_server(answering_on_one_connection(answer, times=2)) as url:
+        async with AiohttpClient(
+            transport=one_connection_transport(), timeout=httpx.Timeout(1, pool=0.2)
+        ) as client:
+            responses = [await client.get(f"{url}/first"), await client.get(f"{url}/second")]
+
+    assert [response.text for response in responses] == ["ok", "ok"]
+    assert all(response.is_closed for response in responses)
+    assert all(response.elapsed.total_seconds() > 0 for response in responses)
+
+
+async def send_by(
+    way: str, client: httpx.AsyncClient, method: str, url: str, body: bytes | None = None
+) -> httpx.Response:
+    """Send the plain way (`request`), or httpx's own (`build_request`, then `send`)."""
+    if way == "plain":
+        return await client.request(method, url, content=body)
+    return await client.send(client.build_request(method, url, content=body))
+
+
+BOTH_WAYS = pytest.mark.parametrize("way", ["plain", "httpx"])
+
+
+@BOTH_WAYS
+async def test_a_compressed_answer_is_decoded(make_settings: SettingsFactory, way: str) -> None:
     body = gzip.compress(b'{"rows": 20}')
     answer = (
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
@@ -120,7 +253,7 @@ async def test_a_compressed_answer_is_decoded(make_settings: SettingsFactory) ->
     )
     with raw_server(answering(answer)) as url:
         async with shared_client(make_settings) as client:
-            response = await client.get(url)
+            response = await send_by(way, client, "GET", url)
 
     assert response.json() == {"rows": 20}
 
@@ -137,21 +270,26 @@ async def test_a_streamed_answer_can_be_read_in_parts(make_settings: SettingsFac
     assert body == b"firstsecond"
 
 
-async def test_nothing_listening_is_a_connect_error(make_settings: SettingsFactory) -> None:
+@BOTH_WAYS
+async def test_nothing_listening_is_a_connect_error(
+    make_settings: SettingsFactory, way: str
+) -> None:
     async with shared_client(make_settings) as client:
         with pytest.raises(httpx.ConnectError):
-            await client.post(f"http://127.0.0.1:{free_port()}/entities", json={})
+            await send_by(way, client, "POST", f"http://127.0.0.1:{free_port()}/entities", b"{}")
 
 
+@BOTH_WAYS
 async def test_an_answer_that_never_comes_is_a_read_timeout(
-    make_settings: SettingsFactory,
+    make_settings: SettingsFactory, way: str
 ) -> None:
     with raw_server(never_answering) as url:
         async with shared_client(make_settings, http_read_timeout_seconds=0.2) as client:
             with pytest.raises(httpx.ReadTimeout):
-                await client.get(url)
+                await send_by(way, client, "GET", url)
 
 
+@BOTH_WAYS
 @pytest.mark.parametrize(
     "answer",
     [
@@ -160,32 +298,33 @@ async def test_an_answer_that_never_comes_is_a_read_timeout(
     ],
 )
 async def test_a_connection_lost_after_sending_leaves_the_outcome_unknown(
-    make_settings: SettingsFactory, answer: bytes
+    make_settings: SettingsFactory, answer: bytes, way: str
 ) -> None:
     with raw_server(answering(answer)) as url:
         async with shared_client(make_settings) as client:
             with pytest.raises(httpx.TransportError) as error:
-                await client.post(url, json={"title": "x"})
+                await send_by(way, client, "POST", url, b'{"title": "x"}')
 
     assert not isinstance(error.value, httpx.ConnectError | httpx.ConnectTimeout)
     assert isinstance(error.value, httpx.RemoteProtocolError)
 
 
-async def test_no_free_connection_in_time_is_a_connect_timeout() -> None:
+@BOTH_WAYS
+async def test_no_free_connection_in_time_is_a_connect_timeout(way: str) -> None:
     """Nothing was sent, like a refused connection: the pool was full for the whole wait (aiohttp
     bounds the wait for a pooled connection and the connecting together: 0.1 + 0.1 s here)."""
-    transport = one_connection_transport()
     with raw_server(never_answering) as url:
         async with (
-            httpx.AsyncClient(
-                transport=transport, timeout=httpx.Timeout(5, connect=0.1, pool=0.1)
+            AiohttpClient(
+                transport=one_connection_transport(),
+                timeout=httpx.Timeout(5, connect=0.1, pool=0.1),
             ) as client,
             anyio.create_task_group() as tasks,
         ):
             tasks.start_soon(client.get, url)
             await anyio.sleep(0.05)
             with pytest.raises(httpx.ConnectTimeout):
-                await client.get(url)
+                await send_by(way, client, "GET", url)
             tasks.cancel_scope.cancel()
 
 
@@ -238,13 +377,14 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield url.replace("http://", "https://"), certificate_file
 
 
+@BOTH_WAYS
 async def test_https_is_verified_against_the_trusted_certificates(
-    tls_server: tuple[str, Path], make_settings: SettingsFactory
+    tls_server: tuple[str, Path], make_settings: SettingsFactory, way: str
 ) -> None:
     url, certificate_file = tls_server
     async with shared_client(make_settings) as client:
         with pytest.raises(httpx.ConnectError, match="certificate"):
-            await client.get(url)
+            await send_by(way, client, "GET", url)
 
     trusting = one_connection_transport(ssl.create_default_context(cafile=certificate_file))
     async with httpx.AsyncClient(transport=trusting) as client:

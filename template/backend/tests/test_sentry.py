@@ -54,10 +54,12 @@ def test_an_unhandled_exception_is_reported_and_flushed_at_shutdown(
 
 
 @pytest.mark.usefixtures("sentry_reset")
+@pytest.mark.parametrize("way", ["plain", "httpx"])
 def test_a_traced_outgoing_call_is_recorded_once(
-    make_settings: SettingsFactory, upstream: Upstream
+    make_settings: SettingsFactory, upstream: Upstream, way: str
 ) -> None:
-    """httpx's integration records it; aiohttp, which only carries it, must not add a second."""
+    """Both ways out of the shared client (app/core/aiohttp_transport.py) leave through aiohttp,
+    whose integration records the call; httpx's, which sees only one way, must not add a second."""
     settings = make_settings(
         sentry_dsn=f"http://public@127.0.0.1:{upstream.port}/1",
         sentry_traces_sample_rate=1.0,
@@ -70,7 +72,11 @@ def test_a_traced_outgoing_call_is_recorded_once(
 
         @app.get("/api/v1/call")
         async def call() -> None:
-            await resources_of(app).http.get().get(f"{inventory.url}/items")
+            http = resources_of(app).http.get()
+            if way == "plain":
+                await http.get(f"{inventory.url}/items")
+            else:
+                await http.send(http.build_request("GET", f"{inventory.url}/items"))
 
         with TestClient(app) as client:
             assert client.get("/api/v1/call").status_code == 200

@@ -248,7 +248,7 @@ class SharedHttpClient:
         if self._client is None:
             httpx = libraries.httpx
             settings = self._settings
-            self._client = httpx.AsyncClient(
+            self._client = libraries.aiohttp_transport.AiohttpClient(
                 timeout=httpx.Timeout(
                     settings.http_read_timeout_seconds,
                     connect=settings.http_connect_timeout_seconds,

@@ -15,7 +15,7 @@ def init_sentry(settings: Settings) -> bool:
     if settings.sentry_dsn is None:
         return False
     import sentry_sdk
-    from sentry_sdk.integrations.aiohttp import AioHttpIntegration
+    from sentry_sdk.integrations.httpx import HttpxIntegration
     from sentry_sdk.integrations.logging import LoggingIntegration
 
     sentry_sdk.init(
@@ -30,10 +30,10 @@ def init_sentry(settings: Settings) -> bool:
         # Logs become breadcrumbs, not events: an error is reported once, by the exception
         # itself, not again by each error-level log line about it.
         integrations=[LoggingIntegration(level=logging.INFO, event_level=None)],
-        # Outgoing calls are httpx's, which Sentry's httpx integration records; aiohttp only
-        # carries them (app/core/aiohttp_transport.py), so recording them there would count each
-        # call twice.
-        disabled_integrations=[AioHttpIntegration()],
+        # Every outgoing call leaves through aiohttp (app/core/aiohttp_transport.py), where
+        # Sentry's aiohttp integration records it. Plain calls skip the httpx method that the
+        # httpx integration wraps, and the others would be recorded twice.
+        disabled_integrations=[HttpxIntegration()],
     )
     return True
 
