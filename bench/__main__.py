@@ -9,7 +9,8 @@ Not part of the test gate.
     healthz.py     GET /healthz under wrk, against bare FastAPI apps (bare_app.py)
     cold_start.py  from launch to the first 200
     entities.py    the authenticated API path through nginx (gateway.py), real PostgREST and
-                   PostgreSQL (stack.py), with CPU per request (cpu.py) and a profile (profile.py)
+                   PostgreSQL (stack.py), with CPU per request (cpu.py), a profile (profile.py)
+                   and the floor of the service's stack (floor_app.py)
     suite.py       the generated test suite's wall time
     wrk.py, serving.py, figures.py, report.py: the load generator, serving like the image,
     a figure and its runs, the table and docs/performance.md

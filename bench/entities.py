@@ -3,7 +3,9 @@ each beside the same PostgREST request (same token, same body) through the same 
 Supabase's gateway (bench/gateway.py), over a real PostgREST and PostgreSQL (bench/stack.py).
 
 The baseline is what the service itself sent to PostgREST, as nginx logged it while capturing,
-so it follows the service when the service changes its queries. Around every run the kernel's
+so it follows the service when the service changes its queries. The list is also measured on
+the floor of the service's stack (bench/floor_app.py): the same page, answered by FastAPI,
+uvicorn and aiohttp with nothing of the service's in between. Around every run the kernel's
 CPU counters of each process are read (bench/cpu.py), and one more list run is sampled by
 py-spy (bench/profile.py).
 
@@ -173,6 +175,15 @@ def capture(operation: Operation, service_url: str, gateway: Nginx) -> Operation
     return replace(operation, direct=direct)
 
 
+def same_page(listing: Request, service_url: str, floor_url: str) -> None:
+    """The floor must do the list's work: the same rows and count as the service answers."""
+    ours, floor = send_once(service_url, listing).json(), send_once(floor_url, listing).json()
+    if [row["id"] for row in ours["data"]] != [row["id"] for row in floor["data"]] or (
+        ours["count"] != floor["count"]
+    ):
+        raise RuntimeError(f"the floor app answered another page: {floor}")
+
+
 def timed_run(base: str, request: Request, processes: dict[str, int], runs: Runs) -> None:
     before = cpu_of(processes)
     load = send(base, request)
@@ -199,13 +210,14 @@ def profiled_list(service_url: str, service_pid: int, request: Request) -> Profi
 def measure(project: Path, runs: int) -> ApiResults:
     backend = project / "backend"
     install_like_the_image(backend)
-    service_port, bare_port = free_port(), free_port()
+    service_port, bare_port, floor_port = free_port(), free_port(), free_port()
     service_command = uvicorn(
         backend, "app.main:create_app", service_port, factory=True, venv=IMAGE_VENV
     )
     bare_command = uvicorn(
         backend, "bare_app:routed_app", bare_port, factory=False, venv=IMAGE_VENV
     )
+    floor_command = uvicorn(backend, "floor_app:app", floor_port, factory=False, venv=IMAGE_VENV)
     with local_stack(backend) as info, nginx_gateway(info["postgrest"], info["anon_key"]) as nginx:
         env = service_env(
             {
@@ -214,14 +226,19 @@ def measure(project: Path, runs: int) -> ApiResults:
                 "CLERK_AUTHORIZED_PARTIES": info["authorized_party"],
             }
         )
+        floor_env = {**env, "SUPABASE_ANON_KEY": info["anon_key"]}
         with (
             serving(service_command, backend, env, service_port) as service,
             serving(bare_command, backend, service_env(), bare_port) as bare,
+            serving(floor_command, backend, floor_env, floor_port) as floor,
         ):
             service_url = f"http://127.0.0.1:{service_port}"
             bare_url = f"http://127.0.0.1:{bare_port}"
+            floor_url = f"http://127.0.0.1:{floor_port}"
             measured = [capture(o, service_url, nginx) for o in operations(info)]
             nginx.stop_capturing()
+            listing = next(o for o in measured if o.name == LIST)
+            same_page(listing.service, service_url, floor_url)
             processes = {
                 "service": service.pid,
                 "nginx": nginx.pid,
@@ -231,6 +248,7 @@ def measure(project: Path, runs: int) -> ApiResults:
             through: dict[str, Runs] = {o.name: Runs() for o in measured}
             direct: dict[str, Runs] = {o.name: Runs() for o in measured}
             bare_runs, healthz = Runs(), Request("GET", "/healthz")
+            floor_runs = Runs()
             send(bare_url, healthz, seconds=WARM_UP_SECONDS)
             for operation in measured:
                 assert operation.direct is not None
@@ -242,10 +260,10 @@ def measure(project: Path, runs: int) -> ApiResults:
                     timed_run(service_url, operation.service, processes, through[operation.name])
                     if operation.name == LIST:
                         timed_run(bare_url, healthz, {"bare": bare.pid}, bare_runs)
-            listing = next(o for o in measured if o.name == LIST)
+                        timed_run(floor_url, operation.service, {"floor": floor.pid}, floor_runs)
             profile = profiled_list(service_url, service.pid, listing.service)
     list_cpu = through[LIST].cpu_ms_per_request("service")
-    figures = list_figures(through[LIST], direct[LIST], bare_runs)
+    figures = list_figures(through[LIST], direct[LIST], bare_runs, floor_runs)
     figures += [operation_figure(o.name, through[o.name], direct[o.name]) for o in measured[1:]]
     figures += cpu_figures(measured, through, direct)
     if profile is not None:
@@ -255,12 +273,13 @@ def measure(project: Path, runs: int) -> ApiResults:
     return ApiResults(figures, profile, list_cpu, bare_runs.cpu_ms_per_request("bare"))
 
 
-def list_figures(through: Runs, direct: Runs, bare: Runs) -> list[Figure]:
+def list_figures(through: Runs, direct: Runs, bare: Runs, floor: Runs) -> list[Figure]:
     ours, base = median_load(through.loads), median_load(direct.loads)
     share = ours.requests_per_second / base.requests_per_second
     p99 = ours.p99_ms / base.p99_ms
     service_cpu = through.cpu_ms_per_request("service")
     bare_cpu = bare.cpu_ms_per_request("bare")
+    floor_cpu = floor.cpu_ms_per_request("floor")
     same = "same PostgREST request through nginx"
     return [
         Figure(
@@ -283,6 +302,13 @@ def list_figures(through: Runs, direct: Runs, bare: Runs) -> list[Figure]:
             f"{bare_cpu:.3f} (GET /healthz of the {ROUTED_BARE_APP})",
             f"{service_cpu / bare_cpu:.0f}x",
             verdict(f"<= {CPU_TARGET:g}x", service_cpu <= CPU_TARGET * bare_cpu),
+        ),
+        Figure(
+            f"{LIST}, CPU per request (ms), against the stack's floor",
+            f"{service_cpu:.2f}",
+            f"{floor_cpu:.2f} (FastAPI, uvicorn and aiohttp alone: bench/floor_app.py, "
+            f"{floor_cpu / bare_cpu:.0f}x the bare app's)",
+            f"{service_cpu / floor_cpu:.1f}x",
         ),
     ]
 

@@ -31,8 +31,10 @@ def service_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @functools.cache
 def install_like_the_image(backend: Path) -> None:
-    """The image's install in `IMAGE_VENV`, beside the service's own, with bench/bare_app.py."""
-    shutil.copy(BENCH / "bare_app.py", backend / "bare_app.py")
+    """The image's install in `IMAGE_VENV`, beside the service's own, with the baselines
+    (bench/bare_app.py, bench/floor_app.py)."""
+    for baseline in ("bare_app.py", "floor_app.py"):
+        shutil.copy(BENCH / baseline, backend / baseline)
     subprocess.run(
         ["uv", "sync", "--locked", "--no-dev", "--quiet"],
         cwd=backend,
