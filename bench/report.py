@@ -170,12 +170,16 @@ Reading the figures against the targets:
   row shows the cost of the JSON log line that every API request writes. The request id and
   the log line use the standard `uuid.uuid4()` and structlog's `JSONRenderer`: hand-made
   versions would save 1-4% of a logged request (`uv run python -m bench.speedups`).
-  The line costs about 30 µs inside the service, called from its middleware with no sockets
-  (against about 65 µs for the rest of a probe): redaction a quarter of it, the JSON a fifth,
-  the timestamp a tenth, structlog's chain of processors and the write the rest. The 80%
-  target needs it under about 10 µs, which structlog's processors (the request ids, the level,
-  the time, the service's fields, redaction, then rendering) do not reach in Python here; on
-  an API request the line is a few percent of the service's CPU (the profile below).
+  The line costs about 20 µs inside the service, called from its middleware with no sockets
+  (a probe takes about 70 µs without it, 90 with it): redaction a quarter of it, the JSON a
+  fifth, the timestamp a tenth, structlog's chain of processors and the write the rest. Under
+  load the service's CPU per probe rises by more than that from INFO to DEBUG (35 to 65 µs in
+  separate runs here), while the middleware alone already spends most of what 80% of the
+  routed bare app allows: at 80% the logged probe could cost about what the unlogged one costs
+  now, so the line would have to be nearly free, which no JSON line from structlog's
+  processors (the request ids, the level, the time, the service's fields, redaction, then
+  rendering) is in Python. On an API request the line is a few percent of the service's CPU
+  (the profile below).
   Throughput ratios move with the machine's state more than the other figures (by several
   points between runs of the same code), so the Target column says how this run fared.
 - **Cold start**: most of it is importing FastAPI and uvicorn, which the bare app pays too, and
@@ -193,14 +197,25 @@ Reading the figures against the targets:
   path; the profile below says where the service's own goes. Cut so far, each measured by this
   bench before and after: httpcore's pool, which checked every connection it held on each
   request (the shared client now sends through aiohttp's, under httpx's API:
-  `app/core/aiohttp_transport.py`), Clerk's SDK run on every request for the same token (a
-  verified token is now remembered until it expires), the failed `import sniffio` httpcore
-  repeated per request, and a dependency run in a worker thread. What is left is mostly code
-  the service calls rather than its own: httpx building each request (it parses the URL and
-  its query more than once, character by character, and keeps cookie-jar objects even with no
-  cookie), aiohttp's request and its socket writes, FastAPI's routing and dependencies, and
-  uvicorn. Going under 10x would mean sending PostgREST's requests without httpx, which
-  postgrest-py, the query builder every resource uses, is built on.
+  `app/core/aiohttp_transport.py`); httpx's client pipeline for a plain request, which is every
+  PostgREST query (`AiohttpClient` builds the same `httpx.Request` once, without parsing the URL
+  a second time to join the query, preparing cookies, or running the auth, redirect and hook
+  steps, and hands it to the same transport); Clerk's SDK run on every request for the same
+  token (a verified token is now remembered until it expires); the failed `import sniffio`
+  httpcore repeated per request; and a dependency run in a worker thread.
+- **The stack's floor** (`bench/floor_app.py`): the same page of the same user, served by
+  FastAPI on uvicorn with one route that checks the token once, asks PostgREST through one
+  aiohttp pool and answers its rows as they came; the bench checks that it answers the same
+  rows and count as the service. It is what this stack costs before any of the service's parts,
+  and it sets how far the 10x target can be reached by cutting the service: the difference
+  between the two rows is the middleware (ids, security headers, the body-size limit, the rate
+  limit), the log line, FastAPI's dependencies, the validation of parameters and rows, the
+  error mapping, and postgrest-py, which builds each query on httpx's `Headers` and
+  `QueryParams` and parses the answer. postgrest-py with httpx's request and response around
+  aiohttp is the largest of these (the profile's "HTTP client" beyond aiohttp, and "PostgREST
+  query"). Going under 10x would mean sending PostgREST's queries without postgrest-py, the
+  query builder every resource uses (docs/adding-a-resource.md), and without httpx's request
+  objects.
 
 {profile_section(api)}
 {others}""".rstrip()
