@@ -245,6 +245,27 @@ BOTH_WAYS = pytest.mark.parametrize("way", ["plain", "httpx"])
 
 
 @BOTH_WAYS
+async def test_the_proxy_of_the_environment_is_used(
+    make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    """As httpx's own transport would: HTTP_PROXY, its credentials, and NO_PROXY."""
+    received: list[bytes] = []
+    with raw_server(answering(EMPTY_ANSWER, received)) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.replace("http://", "http://user:secret@"))
+        monkeypatch.setenv("NO_PROXY", "bypassed.invalid")
+        async with shared_client(make_settings) as client:
+            response = await send_by(way, client, "GET", "http://service.invalid/items")
+            with pytest.raises(httpx.ConnectError, match=r"bypassed\.invalid"):
+                await send_by(way, client, "GET", "http://bypassed.invalid/items")
+
+    assert response.status_code == 200
+    (raw,) = received
+    request_line, headers, _ = sent(raw)
+    assert request_line == b"GET http://service.invalid/items HTTP/1.1"
+    assert dict(headers)[b"Proxy-Authorization"] == b"Basic dXNlcjpzZWNyZXQ="
+
+
+@BOTH_WAYS
 async def test_a_compressed_answer_is_decoded(make_settings: SettingsFactory, way: str) -> None:
     body = gzip.compress(b'{"rows": 20}')
     answer = (

@@ -41,6 +41,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._ssl_context = ssl_context
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Read once, as httpx reads them; aiohttp's own `trust_env` would read them again, and
+        # ~/.netrc too, in a thread on every request.
+        self._proxies = environment_proxies()
 
     def _open(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -84,6 +87,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 ],
                 data=body or None,
                 allow_redirects=False,
+                proxy=self._proxy_for(request.url),
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     # aiohttp's `connect` is the wait for a pooled connection plus a new one's.
@@ -102,10 +106,26 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             },
         )
 
+    def _proxy_for(self, url: httpx.URL) -> yarl.URL | None:
+        """The environment's proxy for the URL: none for a NO_PROXY host."""
+        proxy = self._proxies.get(url.scheme)
+        if proxy is None or urllib.request.proxy_bypass(url.host):
+            return None
+        return proxy
+
     async def aclose(self) -> None:
         session, self._session, self._loop = self._session, None, None
         if session is not None:
             await session.close()
+
+
+def environment_proxies() -> dict[str, yarl.URL]:
+    """The proxy for each scheme: HTTP_PROXY and HTTPS_PROXY, else ALL_PROXY (NO_PROXY is read
+    per request); credentials in a proxy's URL are sent to it. httpx leaves these to a client's
+    transport when it is given one."""
+    found = urllib.request.getproxies()
+    proxies = {scheme: found.get(scheme) or found.get("all") for scheme in ("http", "https")}
+    return {scheme: yarl.URL(address) for scheme, address in proxies.items() if address}
 
 
 class AiohttpClient(httpx.AsyncClient):
@@ -118,14 +138,13 @@ class AiohttpClient(httpx.AsyncClient):
     query of its own, and at most `params`, `headers` and a `bytes` body, which is all that
     postgrest-py passes) is built once as the same `httpx.Request` and given to the same
     transport, so it goes out byte for byte as httpx sends it. Anything else (`json=`,
-    `timeout=`, `stream()`, a proxy from the environment) takes httpx's own path.
+    `timeout=`, `stream()`) takes httpx's own path.
     """
 
     def __init__(self, *, transport: AiohttpTransport, **options: Any) -> None:
         super().__init__(transport=transport, **options)
         self._pool = transport
-        # A proxy from the environment is mounted by httpx, which picks it per URL.
-        self._plain = not urllib.request.getproxies() and not any(self.event_hooks.values())
+        self._plain = not any(self.event_hooks.values())
 
     async def request(self, method: str, url: httpx.URL | str, **options: Any) -> httpx.Response:
         if not self._is_plain(url, options):
