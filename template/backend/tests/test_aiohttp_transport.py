@@ -218,6 +218,27 @@ async def test_any_other_request_takes_httpx_path(
     assert sent_by_httpx == [response.request]
 
 
+async def test_hooks_and_cookies_added_to_the_client_later_still_apply(
+    make_settings: SettingsFactory,
+) -> None:
+    received: list[bytes] = []
+    hooked: list[httpx.Request] = []
+
+    async def hook(request: httpx.Request) -> None:
+        hooked.append(request)
+
+    with raw_server(answering(EMPTY_ANSWER, received)) as url:
+        async with shared_client(make_settings) as client:
+            client.event_hooks["request"].append(hook)
+            await client.get(f"{url}/hooked")
+            client.event_hooks["request"].clear()
+            client.cookies.set("session", "one", domain="127.0.0.1")
+            await client.get(f"{url}/with-cookie")
+
+    assert [request.url.path for request in hooked] == ["/hooked"]
+    assert (b"Cookie", b"session=one") in sent(received[1])[1]
+
+
 async def test_a_plain_answer_read_to_its_end_gives_its_connection_back() -> None:
     """The second request can only go out on the first one's connection: the pool has one."""
     answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"

@@ -144,7 +144,6 @@ class AiohttpClient(httpx.AsyncClient):
     def __init__(self, *, transport: AiohttpTransport, **options: Any) -> None:
         super().__init__(transport=transport, **options)
         self._pool = transport
-        self._plain = not any(self.event_hooks.values())
 
     async def request(self, method: str, url: httpx.URL | str, **options: Any) -> httpx.Response:
         if not self._is_plain(url, options):
@@ -178,7 +177,8 @@ class AiohttpClient(httpx.AsyncClient):
 
     def _is_plain(self, url: httpx.URL | str, options: dict[str, Any]) -> bool:
         return (
-            self._plain
+            # Hooks and cookies may be added to the client at any time: checked per request.
+            not any(self.event_hooks.values())
             and not self.cookies
             and isinstance(url, str)
             and url.startswith(("http://", "https://"))
