@@ -29,7 +29,7 @@ from app.core.aiohttp_transport import AiohttpClient, AiohttpTransport
 from app.core.http_client import SharedHttpClient
 from scripts.local_stack.postgres import free_port
 from tests.conftest import SettingsFactory
-from tests.upstream import raw_server, read_request
+from tests.upstream import BOTH_WAYS, raw_server, read_request, send_by
 
 pytestmark = pytest.mark.anyio
 
@@ -251,18 +251,6 @@ async def test_a_plain_answer_read_to_its_end_gives_its_connection_back() -> Non
     assert [response.text for response in responses] == ["ok", "ok"]
     assert all(response.is_closed for response in responses)
     assert all(response.elapsed.total_seconds() > 0 for response in responses)
-
-
-async def send_by(
-    way: str, client: httpx.AsyncClient, method: str, url: str, body: bytes | None = None
-) -> httpx.Response:
-    """Send the plain way (`request`), or httpx's own (`build_request`, then `send`)."""
-    if way == "plain":
-        return await client.request(method, url, content=body)
-    return await client.send(client.build_request(method, url, content=body))
-
-
-BOTH_WAYS = pytest.mark.parametrize("way", ["plain", "httpx"])
 
 
 @BOTH_WAYS

@@ -10,7 +10,7 @@ from app.core.sentry import init_sentry
 from app.main import create_app
 from app.resources import resources_of
 from tests.conftest import DEPLOYED, SettingsFactory
-from tests.upstream import Upstream
+from tests.upstream import BOTH_WAYS, Upstream, send_by
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_an_unhandled_exception_is_reported_and_flushed_at_shutdown(
 
 
 @pytest.mark.usefixtures("sentry_reset")
-@pytest.mark.parametrize("way", ["plain", "httpx"])
+@BOTH_WAYS
 def test_a_traced_outgoing_call_is_recorded_once(
     make_settings: SettingsFactory, upstream: Upstream, way: str
 ) -> None:
@@ -72,11 +72,7 @@ def test_a_traced_outgoing_call_is_recorded_once(
 
         @app.get("/api/v1/call")
         async def call() -> None:
-            http = resources_of(app).http.get()
-            if way == "plain":
-                await http.get(f"{inventory.url}/items")
-            else:
-                await http.send(http.build_request("GET", f"{inventory.url}/items"))
+            await send_by(way, resources_of(app).http.get(), "GET", f"{inventory.url}/items")
 
         with TestClient(app) as client:
             assert client.get("/api/v1/call").status_code == 200

@@ -1,4 +1,5 @@
-"""A real HTTP server on 127.0.0.1 that plays another service (or Sentry) in tests."""
+"""A real HTTP server on 127.0.0.1 that plays another service (or Sentry) in tests, and the two
+ways the shared client sends to one."""
 
 import gzip
 import socket
@@ -8,12 +9,27 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
+import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from scripts.local_stack.gateway import serve_asgi
+
+
+async def send_by(
+    way: str, client: httpx.AsyncClient, method: str, url: str, body: bytes | None = None
+) -> httpx.Response:
+    """Send the plain way (`request`), or httpx's own (`build_request`, then `send`): the two
+    ways out of the shared client (app/core/aiohttp_transport.py)."""
+    if way == "plain":
+        return await client.request(method, url, content=body)
+    return await client.send(client.build_request(method, url, content=body))
+
+
+BOTH_WAYS = pytest.mark.parametrize("way", ["plain", "httpx"])
 
 
 @dataclass(frozen=True)

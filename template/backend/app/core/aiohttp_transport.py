@@ -128,6 +128,10 @@ def environment_proxies() -> dict[str, yarl.URL]:
     return {scheme: yarl.URL(address) for scheme, address in proxies.items() if address}
 
 
+# What a plain request may pass; postgrest-py passes `auth=None` as well.
+PLAIN_OPTIONS = frozenset({"params", "headers", "content", "auth"})
+
+
 class AiohttpClient(httpx.AsyncClient):
     """httpx's client over an `AiohttpTransport`, sending plain requests the short way.
 
@@ -187,10 +191,6 @@ class AiohttpClient(httpx.AsyncClient):
             and options.get("auth") is None
             and isinstance(options.get("content"), bytes | None)
         )
-
-
-# What a plain request may pass; postgrest-py passes `auth=None` as well.
-PLAIN_OPTIONS = frozenset({"params", "headers", "content", "auth"})
 
 
 class ResponseBody(httpx.AsyncByteStream):
